@@ -1,0 +1,23 @@
+// Configuration of the API process, validated once at start-up.
+import { loadConfig } from '../common/config';
+import type { Env } from '../common/env';
+import * as v from '../common/variables';
+
+export function loadApiConfig(env: Env) {
+  const c = loadConfig(env, {
+    temporalAddress: v.TEMPORAL_ADDRESS,
+    temporalNamespace: v.TEMPORAL_NAMESPACE,
+    projectId: v.GOOGLE_CLOUD_PROJECT,
+    bucket: v.TAPEDECK_BUCKET,
+    storageEmulator: v.STORAGE_EMULATOR_HOST,
+    pubsubEmulator: v.PUBSUB_EMULATOR_HOST,
+    logLevel: v.TAPEDECK_LOG_LEVEL,
+    host: v.TAPEDECK_API_HOST,
+    port: v.TAPEDECK_API_PORT,
+    tokens: v.TAPEDECK_API_TOKENS,
+    healthTimeoutMs: v.TAPEDECK_HEALTH_TIMEOUT_MS,
+  });
+  return Object.freeze(c);
+}
+
+export type ApiConfig = ReturnType<typeof loadApiConfig>;

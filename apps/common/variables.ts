@@ -1,0 +1,159 @@
+// Every environment variable Tapedeck reads, declared once. Process config modules
+// (apps/*/config.ts) pick the ones they use. Names without the TAPEDECK_ prefix are the
+// Google Cloud and Temporal conventions and part of the contract.
+import {
+  bool,
+  bucketName,
+  emulatorUrl,
+  hostPort,
+  id,
+  int,
+  oneOf,
+  optionalVariable,
+  port,
+  projectId,
+  str,
+  variable,
+} from './config';
+import { parseApiTokens } from './tokens';
+
+// ---- shared by every process -------------------------------------------------------------------
+export const TEMPORAL_ADDRESS = variable({
+  name: 'TEMPORAL_ADDRESS',
+  default: '127.0.0.1:7233',
+  description: 'Temporal frontend gRPC address (host:port)',
+  parse: hostPort,
+});
+export const TEMPORAL_NAMESPACE = variable({
+  name: 'TEMPORAL_NAMESPACE',
+  default: 'default',
+  description: 'Temporal namespace',
+  parse: str,
+});
+export const GOOGLE_CLOUD_PROJECT = variable({
+  name: 'GOOGLE_CLOUD_PROJECT',
+  default: 'tapedeck-local',
+  description: 'Google Cloud project id for Cloud Storage and Pub/Sub',
+  parse: projectId,
+});
+export const TAPEDECK_BUCKET = variable({
+  name: 'TAPEDECK_BUCKET',
+  default: 'tapedeck-local',
+  description: 'Cloud Storage bucket for snippets and clips',
+  parse: bucketName,
+});
+export const STORAGE_EMULATOR_HOST = optionalVariable({
+  name: 'STORAGE_EMULATOR_HOST',
+  description: 'Cloud Storage emulator (URL or host:port); unset means real Cloud Storage',
+  parse: emulatorUrl,
+});
+export const PUBSUB_EMULATOR_HOST = optionalVariable({
+  name: 'PUBSUB_EMULATOR_HOST',
+  description: 'Pub/Sub emulator (host:port); unset means real Pub/Sub',
+  parse: hostPort,
+});
+export const TAPEDECK_LOG_LEVEL = variable({
+  name: 'TAPEDECK_LOG_LEVEL',
+  default: 'info',
+  description: 'log level: trace, debug, info, warn, error, fatal, silent',
+  parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
+});
+
+// ---- API ---------------------------------------------------------------------------------------
+export const TAPEDECK_API_HOST = variable({
+  name: 'TAPEDECK_API_HOST',
+  default: '127.0.0.1',
+  description: 'address the API listens on',
+  parse: str,
+});
+export const TAPEDECK_API_PORT = variable({
+  name: 'TAPEDECK_API_PORT',
+  default: '3000',
+  description: 'port the API listens on',
+  parse: port,
+});
+export const TAPEDECK_API_TOKENS = variable({
+  name: 'TAPEDECK_API_TOKENS',
+  description: 'bearer tokens per role, `role:token` pairs separated by commas; roles: livestream-service, reviewer, moderation (required by the API; `npm start` generates dev tokens when unset)',
+  parse: parseApiTokens,
+});
+export const TAPEDECK_HEALTH_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_HEALTH_TIMEOUT_MS',
+  default: '2000',
+  description: 'how long /healthz waits for each dependency before calling it down',
+  parse: int(100, 60_000),
+});
+
+// ---- worker ------------------------------------------------------------------------------------
+export const TAPEDECK_WORKER_ROLES = variable({
+  name: 'TAPEDECK_WORKER_ROLES',
+  default: 'control,media',
+  description: 'roles this worker runs: control (workflows), media (ingest, recording, shipping), or both',
+  parse: (raw) => {
+    const roles = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+    if (roles.length === 0) throw new Error('must name at least one role');
+    for (const r of roles) if (r !== 'control' && r !== 'media') throw new Error(`"${r}" is not a role (control, media)`);
+    return roles as Array<'control' | 'media'>;
+  },
+});
+export const TAPEDECK_WORKER_ID = optionalVariable({
+  name: 'TAPEDECK_WORKER_ID',
+  description: "this media worker's id, which names its own task queue (`tapedeck-media-{id}`); default: the host name",
+  parse: id,
+});
+export const TAPEDECK_TASK_QUEUE = variable({
+  name: 'TAPEDECK_TASK_QUEUE',
+  default: 'tapedeck-control',
+  description: 'task queue of the control role (workflows and control activities)',
+  parse: str,
+});
+export const TAPEDECK_WORKER_HTTP_HOST = variable({
+  name: 'TAPEDECK_WORKER_HTTP_HOST',
+  default: '127.0.0.1',
+  description: "address of the worker's health endpoint",
+  parse: str,
+});
+export const TAPEDECK_WORKER_HTTP_PORT = variable({
+  name: 'TAPEDECK_WORKER_HTTP_PORT',
+  default: '3001',
+  description: "port of the worker's health endpoint (`GET /healthz`); 0 picks a free one",
+  parse: int(0, 65535),
+});
+export const TAPEDECK_SHUTDOWN_GRACE_MS = variable({
+  name: 'TAPEDECK_SHUTDOWN_GRACE_MS',
+  default: '30000',
+  description: 'how long a stopping worker lets running activities finish before cancelling them',
+  parse: int(0, 3_600_000),
+});
+
+// ---- local stack (npm start) -------------------------------------------------------------------
+export const TAPEDECK_DATA_DIR = variable({
+  name: 'TAPEDECK_DATA_DIR',
+  default: '.data',
+  description: 'where `npm start` keeps the Temporal SQLite file, the GCS emulator files, logs and dev tokens',
+  parse: str,
+});
+export const TAPEDECK_TEMPORAL_UI_PORT = variable({
+  name: 'TAPEDECK_TEMPORAL_UI_PORT',
+  default: '8233',
+  description: 'port of the Temporal Web UI started by `npm start`',
+  parse: port,
+});
+export const TAPEDECK_PUBSUB_EMULATOR = variable({
+  name: 'TAPEDECK_PUBSUB_EMULATOR',
+  default: 'auto',
+  description: "which Pub/Sub emulator `npm start` runs: gcloud (the Google Cloud CLI's), pstest (infra/pubsub-emulator), or auto (gcloud where installed)",
+  parse: oneOf('auto', 'gcloud', 'pstest'),
+});
+export const TAPEDECK_STARTUP_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_STARTUP_TIMEOUT_MS',
+  default: '60000',
+  description: 'how long `npm start` waits for each component to answer',
+  parse: int(1000, 600_000),
+});
+export const TAPEDECK_STACK_REUSE = variable({
+  name: 'TAPEDECK_STACK_REUSE',
+  default: 'true',
+  description: 'whether `npm start` uses a Temporal server or emulator already answering on its port instead of failing',
+  parse: bool,
+});

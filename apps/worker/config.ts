@@ -1,0 +1,32 @@
+// Configuration of the worker process, validated once at start-up.
+import { hostname } from 'node:os';
+import { loadConfig } from '../common/config';
+import type { Env } from '../common/env';
+import * as v from '../common/variables';
+
+export function loadWorkerConfig(env: Env) {
+  const c = loadConfig(env, {
+    temporalAddress: v.TEMPORAL_ADDRESS,
+    temporalNamespace: v.TEMPORAL_NAMESPACE,
+    projectId: v.GOOGLE_CLOUD_PROJECT,
+    bucket: v.TAPEDECK_BUCKET,
+    storageEmulator: v.STORAGE_EMULATOR_HOST,
+    pubsubEmulator: v.PUBSUB_EMULATOR_HOST,
+    logLevel: v.TAPEDECK_LOG_LEVEL,
+    roles: v.TAPEDECK_WORKER_ROLES,
+    workerId: v.TAPEDECK_WORKER_ID,
+    controlTaskQueue: v.TAPEDECK_TASK_QUEUE,
+    httpHost: v.TAPEDECK_WORKER_HTTP_HOST,
+    httpPort: v.TAPEDECK_WORKER_HTTP_PORT,
+    shutdownGraceMs: v.TAPEDECK_SHUTDOWN_GRACE_MS,
+  });
+  const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  return Object.freeze({ ...c, workerId, mediaTaskQueue: mediaTaskQueue(workerId) });
+}
+
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
+/** The worker-specific task queue of a media worker: everything touching its disk runs there. */
+export function mediaTaskQueue(workerId: string): string {
+  return `tapedeck-media-${workerId}`;
+}

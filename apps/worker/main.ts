@@ -1,0 +1,83 @@
+// Entry point of a Tapedeck worker: control role, media role, or both. Serves GET /healthz with
+// its state and task queues; SIGTERM/SIGINT drain running activities (up to the grace time).
+import { createServer } from 'node:http';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { formatHostPort } from '../common/clients';
+import { loadOrExit } from '../common/config';
+import { processEnv } from '../common/env';
+import { createLogger } from '../common/logger';
+import { loadWorkerConfig } from './config';
+import { createWorkers } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadOrExit('tapedeck-worker', () => loadWorkerConfig(processEnv()));
+  const logger = createLogger('tapedeck-worker', config.logLevel);
+  Runtime.install({
+    shutdownSignals: [],
+    logger: {
+      log: (level, message, meta) => logger[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      trace: (m, meta) => logger.trace({ ...meta }, m),
+      debug: (m, meta) => logger.debug({ ...meta }, m),
+      info: (m, meta) => logger.info({ ...meta }, m),
+      warn: (m, meta) => logger.warn({ ...meta }, m),
+      error: (m, meta) => logger.error({ ...meta }, m),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+
+  let state: 'connecting' | 'running' | 'stopping' | 'stopped' = 'connecting';
+  let taskQueues: string[] = [];
+  const http = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      const ok = state === 'running';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: state, workerId: config.workerId, roles: config.roles, taskQueues }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'not_found', message: 'no such route' } }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.httpPort, config.httpHost, () => resolve());
+  });
+  const httpAddress = http.address();
+  logger.info({ address: typeof httpAddress === 'object' && httpAddress ? `http://${config.httpHost}:${httpAddress.port}` : undefined }, 'worker health endpoint listening');
+
+  const connection = await NativeConnection.connect({ address: formatHostPort(config.temporalAddress) });
+  const running = await createWorkers({
+    connection,
+    namespace: config.temporalNamespace,
+    roles: config.roles,
+    controlTaskQueue: config.controlTaskQueue,
+    mediaTaskQueue: config.mediaTaskQueue,
+    identity: `${config.workerId}@${process.pid}`,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  taskQueues = running.taskQueues;
+  state = 'running';
+  logger.info({ roles: config.roles, taskQueues, workerId: config.workerId }, 'worker running');
+
+  const stop = (signal: string) => {
+    if (state === 'stopping' || state === 'stopped') return;
+    state = 'stopping';
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'worker draining');
+    running.shutdown();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await running.run();
+  } finally {
+    state = 'stopped';
+    await connection.close();
+    http.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`tapedeck-worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

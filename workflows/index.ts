@@ -1,0 +1,2 @@
+// Every workflow the control role registers.
+export { ping } from './ping.workflow';
