@@ -157,3 +157,11 @@ export const TAPEDECK_STACK_REUSE = variable({
   description: 'whether `npm start` uses a Temporal server or emulator already answering on its port instead of failing',
   parse: bool,
 });
+
+// ---- installer (infra/install.sh reads it; declared so processes do not reject it as unknown) --
+export const TAPEDECK_SKIP_APT = variable({
+  name: 'TAPEDECK_SKIP_APT',
+  default: '0',
+  description: '`1` makes infra/install.sh skip the Debian package step (machines managed by other means)',
+  parse: bool,
+});

@@ -131,7 +131,6 @@ async function main(): Promise<void> {
   };
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
 
-  say(`all components up in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.`);
   say(`Temporal UI   http://${config.ports.host}:${config.ports.temporalUi}`);
   say(`API tokens    ${tokens.generated ? `(dev, from ${join(config.dataDir, 'dev-tokens')})` : '(from TAPEDECK_API_TOKENS)'}`);
   for (const pair of tokens.value.split(',')) {
@@ -139,6 +138,7 @@ async function main(): Promise<void> {
     say(`  ${role!.padEnd(18)} ${tokens.generated ? token : '(set)'}`);
   }
   say(`for other shells: ${Object.entries(stack.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  say(`all components up in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.`);
   if (args.demo) say('demo livestream: not part of this build yet (the stack stays up; use --no-demo to silence this)');
 
   // Report a component that dies while the stack runs, once.
