@@ -1,0 +1,74 @@
+// The typed message protocol between a supervisor (recording activity, CLI, tests) and a pipeline
+// host child process (one process per recording, over Node's IPC channel). Plain JSON only.
+import type { HostMedia, Layout, RecordingConfig } from './config';
+
+/** Where a pipeline listens for one host's media: loopback UDP ports the ingest forwards to. */
+export interface InputPorts {
+  hostId: string;
+  video?: { rtpPort: number; rtcpPort: number };
+  audio?: { rtpPort: number; rtcpPort: number };
+}
+
+// ---- supervisor → host ------------------------------------------------------------------------
+export type HostCommand =
+  | { type: 'start'; config: RecordingConfig }
+  | { type: 'add-input'; host: HostMedia }
+  | { type: 'remove-input'; hostId: string }
+  | { type: 'set-layout'; layout: Layout }
+  | { type: 'set-camera'; hostId: string; on: boolean }
+  | { type: 'set-microphone'; hostId: string; on: boolean }
+  /** Lip sync from RTCP sender reports: delay this host's audio by `audioDelayMs` (may be negative: delay video). */
+  | { type: 'set-sync'; hostId: string; audioDelayMs: number }
+  | { type: 'stop'; reason: string }
+  | { type: 'ping'; id: number };
+
+// ---- host → supervisor ------------------------------------------------------------------------
+export interface FragmentInfo {
+  sequence: number;
+  /** Final path of the snippet file (after the host renamed it from its temporary name). */
+  location: string;
+  /** Path of the sidecar metadata written beside it (see spool.ts). */
+  metadataLocation: string;
+  startTime: string;
+  endTime: string;
+  durationMs: number;
+  sizeBytes: number;
+}
+
+export interface BranchStats {
+  hostId: string;
+  media: 'video' | 'audio';
+  packetsIn?: number;
+  framesIn: number;
+  fpsIn: number;
+  /** Fill level of the branch queue, 0..1. */
+  queueFill: number;
+  dropped: number;
+  lastBufferAgeMs: number | null;
+}
+
+export interface PipelineStats {
+  uptimeMs: number;
+  framesOut: number;
+  fpsOut: number;
+  droppedOut: number;
+  bitrateKbps: number;
+  encoderLatencyMs: number | null;
+  branches: BranchStats[];
+  activeSpeaker?: string | null;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export type HostEvent =
+  | { type: 'ready'; pid: number; inputs: InputPorts[]; startedAt: string }
+  | { type: 'input-added'; inputs: InputPorts }
+  | { type: 'input-removed'; hostId: string }
+  | { type: 'fragment-opened'; sequence: number; startTime: string }
+  | ({ type: 'fragment-closed' } & FragmentInfo)
+  | { type: 'stats'; stats: PipelineStats }
+  | { type: 'warning'; code: string; message: string; hostId?: string }
+  | { type: 'error'; code: string; message: string; fatal: boolean; debug?: string }
+  | { type: 'eos' }
+  | { type: 'stopped'; forced: boolean; reason: string; graphDump?: string }
+  | { type: 'pong'; id: number };
