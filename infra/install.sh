@@ -62,7 +62,7 @@ build_tool() {
     return 0
   fi
   command -v go >/dev/null || fail "Go is needed to build $name $version (https://go.dev/doc/install)"
-  step "building $name $version into .tools/bin (first run only; the temporal CLI takes a few minutes)"
+  step "building $name $version into .tools/bin (first run only)"
   "$@"
   printf '%s\n' "$version" > "$tools/$name.version"
 }

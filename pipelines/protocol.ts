@@ -2,11 +2,15 @@
 // host child process (one process per recording, over Node's IPC channel). Plain JSON only.
 import type { HostMedia, Layout, RecordingConfig } from './config';
 
-/** Where a pipeline listens for one host's media: loopback UDP ports the ingest forwards to. */
+/**
+ * Where a pipeline listens for one host's media: loopback UDP ports (udpsrc, bound by the
+ * pipeline) that the ingest forwards that host's RTP packets to. RTCP stays in the ingest, which
+ * turns sender reports into `set-sync` commands.
+ */
 export interface InputPorts {
   hostId: string;
-  video?: { rtpPort: number; rtcpPort: number };
-  audio?: { rtpPort: number; rtcpPort: number };
+  video?: { rtpPort: number };
+  audio?: { rtpPort: number };
 }
 
 // ---- supervisor → host ------------------------------------------------------------------------
