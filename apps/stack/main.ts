@@ -37,7 +37,13 @@ function parseArgs(argv: string[]): { demo: boolean } {
   return { demo };
 }
 
-const say = (line: string) => process.stdout.write(`[tapedeck] ${line}\n`);
+// The terminal may go away before the stack does (a closed pipe, a killed `tee`): losing output
+// must never stop the shutdown that follows.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+const say = (line: string) => {
+  if (process.stdout.writable) process.stdout.write(`[tapedeck] ${line}\n`);
+};
 
 function alive(pid: number): boolean {
   try {
@@ -108,6 +114,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // Whatever goes wrong in this process, the servers it started are stopped before it exits.
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(`tapedeck: ${e.stack ?? e.message}\n`);
+    void stack.stop().finally(() => {
+      rmSync(stateFile, { force: true });
+      process.exit(1);
+    });
+  });
 
   say(`starting the local stack (data in ${config.dataDir}, logs in ${stack.logDir})`);
   try {
