@@ -160,7 +160,13 @@ export class LocalStack {
             if (!c?.process) return;
             this.emit({ kind: 'stopping', component: name, detail: `pid ${c.process.pid}` });
             const r = await c.process.stop(grace);
-            const how = r.forced ? `killed after ${grace} ms` : r.signal ? `signal ${r.signal}` : `exit code ${r.code}`;
+            const how = r.forced
+              ? `killed after ${grace} ms`
+              : r.signal
+                ? `signal ${r.signal}`
+                : r.code === 143
+                  ? 'exit code 143 (SIGTERM)'
+                  : `exit code ${r.code}`;
             this.emit({ kind: 'stopped', component: name, detail: how });
           }),
         );
