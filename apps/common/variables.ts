@@ -126,6 +126,28 @@ export const TAPEDECK_SHUTDOWN_GRACE_MS = variable({
   parse: int(0, 3_600_000),
 });
 
+export const TAPEDECK_MEDIA_CAPACITY_CORES = optionalVariable({
+  name: 'TAPEDECK_MEDIA_CAPACITY_CORES',
+  description: 'CPU cores a media worker offers to recordings (estimated cost per recording, see workflows/capacity.ts); default: 0.8 × the number of CPUs',
+  parse: (raw) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > 1024) throw new Error(`"${raw}" is not a positive number of cores`);
+    return n;
+  },
+});
+export const TAPEDECK_MEDIA_REPORT_MS = variable({
+  name: 'TAPEDECK_MEDIA_REPORT_MS',
+  default: '5000',
+  description: 'how often a media worker reports its free capacity to the media registry',
+  parse: int(500, 60_000),
+});
+export const TAPEDECK_PLACEMENT_FRESH_MS = variable({
+  name: 'TAPEDECK_PLACEMENT_FRESH_MS',
+  default: '30000',
+  description: 'a media worker whose last capacity report is older than this is not chosen for new livestreams',
+  parse: int(1000, 600_000),
+});
+
 // ---- local stack (npm start) -------------------------------------------------------------------
 export const TAPEDECK_DATA_DIR = variable({
   name: 'TAPEDECK_DATA_DIR',

@@ -1,5 +1,5 @@
 // Configuration of the worker process, validated once at start-up.
-import { hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
@@ -19,9 +19,13 @@ export function loadWorkerConfig(env: Env) {
     httpHost: v.TAPEDECK_WORKER_HTTP_HOST,
     httpPort: v.TAPEDECK_WORKER_HTTP_PORT,
     shutdownGraceMs: v.TAPEDECK_SHUTDOWN_GRACE_MS,
+    mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,
+    mediaReportMs: v.TAPEDECK_MEDIA_REPORT_MS,
+    placementFreshMs: v.TAPEDECK_PLACEMENT_FRESH_MS,
   });
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-  return Object.freeze({ ...c, workerId, mediaTaskQueue: mediaTaskQueue(workerId) });
+  const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;
+  return Object.freeze({ ...c, workerId, mediaCapacityCores, mediaTaskQueue: mediaTaskQueue(workerId) });
 }
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -1,7 +1,10 @@
 // Entry point of a Tapedeck worker: control role, media role, or both. Serves GET /healthz with
 // its state and task queues; SIGTERM/SIGINT drain running activities (up to the grace time).
 import { createServer } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { MediaCapacity } from '../../activities/capacity';
+import { startRegistryReporter } from '../../activities/registry-reporter';
 import { formatHostPort } from '../common/clients';
 import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
@@ -44,8 +47,15 @@ async function main(): Promise<void> {
   const httpAddress = http.address();
   logger.info({ address: typeof httpAddress === 'object' && httpAddress ? `http://${config.httpHost}:${httpAddress.port}` : undefined }, 'worker health endpoint listening');
 
-  const connection = await NativeConnection.connect({ address: formatHostPort(config.temporalAddress) });
+  const address = formatHostPort(config.temporalAddress);
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const capacity = new MediaCapacity(config.mediaCapacityCores);
   const running = await createWorkers({
+    client,
+    capacity,
+    placementFreshMs: config.placementFreshMs,
     connection,
     namespace: config.temporalNamespace,
     roles: config.roles,
@@ -55,6 +65,18 @@ async function main(): Promise<void> {
     shutdownGraceMs: config.shutdownGraceMs,
   });
   taskQueues = running.taskQueues;
+  const reporter = config.roles.includes('media')
+    ? startRegistryReporter({
+        client,
+        controlTaskQueue: config.controlTaskQueue,
+        workerId: config.workerId,
+        taskQueue: config.mediaTaskQueue,
+        capacity,
+        intervalMs: config.mediaReportMs,
+        onError: (e) => logger.warn({ err: e }, 'capacity report to the media registry failed'),
+      })
+    : undefined;
+  await reporter?.reportNow().catch((e) => logger.warn({ err: e }, 'first capacity report failed'));
   state = 'running';
   logger.info({ roles: config.roles, taskQueues, workerId: config.workerId }, 'worker running');
 
@@ -62,7 +84,8 @@ async function main(): Promise<void> {
     if (state === 'stopping' || state === 'stopped') return;
     state = 'stopping';
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'worker draining');
-    running.shutdown();
+    // Tell placement first, so no new livestream lands here while running work drains.
+    void (reporter?.stop(true) ?? Promise.resolve()).finally(() => running.shutdown());
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -72,6 +95,7 @@ async function main(): Promise<void> {
   } finally {
     state = 'stopped';
     await connection.close();
+    await clientConnection.close();
     http.close();
     logger.info('worker stopped');
   }

@@ -2,7 +2,9 @@
 // control activities on the shared queue) and/or the media role (activities on this worker's own
 // queue). main.ts runs them; tests build them against their own Temporal server.
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createControlActivities, createMediaActivities } from '../../activities';
+import { MediaCapacity } from '../../activities/capacity';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -12,7 +14,13 @@ export interface WorkerSetup {
   mediaTaskQueue: string;
   identity: string;
   shutdownGraceMs: number;
+  /** Client for activities that talk to Temporal (placement reads the media registry). */
+  client: Client;
+  placementFreshMs: number;
+  capacity: MediaCapacity;
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Replaces the media activities (tests with the media role faked out). */
+  mediaActivities?: object;
 }
 
 export interface RunningWorkers {
@@ -36,7 +44,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers> {
   const workers: Worker[] = [];
-  const deps = { workerIdentity: setup.identity };
+  const identity = { workerIdentity: setup.identity };
   const common = {
     connection: setup.connection,
     namespace: setup.namespace,
@@ -49,13 +57,17 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
         ...common,
         taskQueue: setup.controlTaskQueue,
         workflowBundle: setup.workflowBundle ?? (await workflowBundle()),
-        activities: createControlActivities(deps),
+        activities: createControlActivities({ ...identity, client: setup.client, placementFreshMs: setup.placementFreshMs }),
       }),
     );
   }
   if (setup.roles.includes('media')) {
     workers.push(
-      await Worker.create({ ...common, taskQueue: setup.mediaTaskQueue, activities: createMediaActivities(deps) }),
+      await Worker.create({
+        ...common,
+        taskQueue: setup.mediaTaskQueue,
+        activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity }),
+      }),
     );
   }
   const taskQueues = workers.map((w) => w.options.taskQueue);

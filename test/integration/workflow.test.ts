@@ -5,6 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers, type RunningWorkers } from '../../apps/worker/worker';
 import { mediaTaskQueue } from '../../apps/worker/config';
+import { MediaCapacity } from '../../activities/capacity';
 import { resolveTool } from '../../infra/stack/tools';
 import { testEnv } from '../support/env';
 
@@ -31,6 +32,9 @@ describe('worker on a real Temporal dev server', () => {
       mediaTaskQueue: media,
       identity: 'test-media-1@test',
       shutdownGraceMs: 1000,
+      client: env.client,
+      placementFreshMs: 30_000,
+      capacity: new MediaCapacity(1.6),
     });
     running = workers.run();
   });
