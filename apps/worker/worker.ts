@@ -21,6 +21,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Replaces the media activities (tests with the media role faked out). */
   mediaActivities?: object;
+  /** Long-running recording and shipping activities each hold a slot for their whole life. */
+  maxConcurrentActivities?: number;
 }
 
 export interface RunningWorkers {
@@ -50,6 +52,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
     namespace: setup.namespace,
     identity: setup.identity,
     shutdownGraceTime: setup.shutdownGraceMs,
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 2000,
   };
   if (setup.roles.includes('control')) {
     workers.push(

@@ -2,6 +2,7 @@
 // the real ones at the workflow boundary (long-running record that heartbeats and stops on
 // request or cancellation, shipping that completes after the recording, idempotent ingest).
 // Used to test workflow logic on the real Temporal server without GStreamer.
+import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import type { MediaActivities, PlaceInput, RecordActivityInput } from '../../activities/contracts';
 import type { CompositeDesired, IngestEndpoints, RecordingSummary } from '../../workflows/livestream.types';
@@ -16,6 +17,8 @@ interface Running {
 export class FakeMedia {
   readonly calls: Array<{ name: string; input: unknown; at: number }> = [];
   readonly recordInputs: RecordActivityInput[] = [];
+  /** When each run's record activity started (by child workflow id), for latency measurements. */
+  readonly recordStartedAt = new Map<string, number>();
   readonly applied: Array<{ recordingId: string; desired: CompositeDesired }> = [];
   private readonly running = new Map<string, Running>();
   private readonly finished = new Map<string, number>();
@@ -79,6 +82,7 @@ export class FakeMedia {
         log('record', input);
         this.recordInputs.push(input);
         const k = this.run();
+        this.recordStartedAt.set(k, performance.now());
         const ctx = Context.current();
         await new Promise<void>((resolve, reject) => {
           const timer = setInterval(() => ctx.heartbeat({ running: true }), 500);
