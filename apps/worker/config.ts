@@ -19,6 +19,12 @@ export function loadWorkerConfig(env: Env) {
     httpHost: v.TAPEDECK_WORKER_HTTP_HOST,
     httpPort: v.TAPEDECK_WORKER_HTTP_PORT,
     shutdownGraceMs: v.TAPEDECK_SHUTDOWN_GRACE_MS,
+    shipRescanMs: v.TAPEDECK_SHIP_RESCAN_MS,
+    shipHeartbeatMs: v.TAPEDECK_SHIP_HEARTBEAT_MS,
+    shipBackoffMaxMs: v.TAPEDECK_SHIP_BACKOFF_MAX_MS,
+    shipPublishTimeoutMs: v.TAPEDECK_SHIP_PUBLISH_TIMEOUT_MS,
+    shipSpoolWarnMb: v.TAPEDECK_SHIP_SPOOL_WARN_MB,
+    shipMinFreeMb: v.TAPEDECK_SHIP_MIN_FREE_MB,
   });
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   return Object.freeze({ ...c, workerId, mediaTaskQueue: mediaTaskQueue(workerId) });

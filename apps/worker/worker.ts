@@ -3,6 +3,7 @@
 // queue). main.ts runs them; tests build them against their own Temporal server.
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createControlActivities, createMediaActivities } from '../../activities';
+import type { ShipActivityDeps } from '../../activities/ship/ship.activity';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -13,6 +14,8 @@ export interface WorkerSetup {
   identity: string;
   shutdownGraceMs: number;
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Real clients for the media role's shipping activity (main.ts builds them from config). */
+  ship?: ShipActivityDeps;
 }
 
 export interface RunningWorkers {
@@ -55,7 +58,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
   }
   if (setup.roles.includes('media')) {
     workers.push(
-      await Worker.create({ ...common, taskQueue: setup.mediaTaskQueue, activities: createMediaActivities(deps) }),
+      await Worker.create({ ...common, taskQueue: setup.mediaTaskQueue, activities: createMediaActivities({ ...deps, ...(setup.ship ? { ship: setup.ship } : {}) }) }),
     );
   }
   const taskQueues = workers.map((w) => w.options.taskQueue);

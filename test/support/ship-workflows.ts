@@ -1,0 +1,14 @@
+// Test-only workflow that runs the shipRecording activity the way a recording workflow would:
+// on the media task queue, with a heartbeat timeout and retries.
+import { proxyActivities } from '@temporalio/workflow';
+import type { ShipRecordingInput, ShipRecordingResult } from '../../activities/ship/ship.activity';
+
+const { shipRecording } = proxyActivities<{ shipRecording(input: ShipRecordingInput): Promise<ShipRecordingResult> }>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 10 },
+});
+
+export async function shipRecordingTest(input: ShipRecordingInput): Promise<ShipRecordingResult> {
+  return shipRecording(input);
+}
