@@ -212,6 +212,8 @@ export class RecordingShipper {
       while (!stop?.aborted) {
         this.dirty = false;
         const candidates = await this.scan();
+        // Checked on every pass, outages included: that is when the spool grows.
+        await this.checkSpace();
         let failed = false;
         for (const c of candidates) {
           if (stop?.aborted) break;
@@ -243,19 +245,21 @@ export class RecordingShipper {
           }
         }
         if (failed) continue;
-        await this.checkSpace();
         if (opts.untilFinished && !stop?.aborted) {
           const finished = await this.finishedMarker();
           if (finished) {
             // A fresh scan after seeing the marker: anything closed before it was written is there.
             const left = await this.scan();
-            if (left.length === 0) {
+            if (left.length === 0 && this.invalidSince.size === 0) {
               this.checkGap(finished);
               this.phase = 'finished';
               this.log.info({ lastShippedSequence: this.state.lastShippedSequence, shipped: this.counters.shipped, partFiles: this.backlog.partFiles }, 'recording finished and spool drained');
               return this.status();
             }
             this.phase = 'draining';
+            if (left.length > 0) continue;
+            // Only an unreadable sidecar is left, waiting out its grace period: poll, don't spin.
+            await this.sleep(Math.min(this.opts.rescanMs, 1000), stop, true);
             continue;
           }
         }

@@ -192,7 +192,8 @@ describe('shipping to the GCS and Pub/Sub emulators', { timeout: 600_000 }, () =
     const ls = 'outages';
     const dir = join(spoolRoot, ls, 'composite');
     const events: ShipEvent[] = [];
-    const s = shipper(ls, 'composite', events, { publishTimeoutMs: 3000 });
+    // Limits low enough to trip: the spool limit during the outages, the free-disk one always.
+    const s = shipper(ls, 'composite', events, { publishTimeoutMs: 3000, spoolWarnBytes: 1024 * 1024, minFreeBytes: Number.MAX_SAFE_INTEGER });
     const running = s.run({ untilFinished: true });
     let seq = 0;
     const closeFor = async (ms: number) => {
@@ -211,6 +212,8 @@ describe('shipping to the GCS and Pub/Sub emulators', { timeout: 600_000 }, () =
     assert.ok(duringGcs.backlog.count >= 5, `backlog grows while GCS is down: ${JSON.stringify(duringGcs.backlog)}`);
     assert.ok(duringGcs.lastError, 'the outage is visible in status');
     assert.ok(duringGcs.backlog.oldestAgeMs! > 10_000);
+    assert.deepEqual(duringGcs.warnings.map((w) => w.code).sort(), ['disk-low', 'spool-over-limit'], 'reported loudly before anything could be dropped');
+    assert.ok(events.some((e) => e.type === 'warning' && e.code === 'spool-over-limit'));
     await cloud.restart('gcs');
     await collector.waitFor(() => s.status().backlog.count <= 1, 60_000, 'backlog drained after GCS returned');
 
@@ -227,6 +230,8 @@ describe('shipping to the GCS and Pub/Sub emulators', { timeout: 600_000 }, () =
     const status = await running;
 
     assert.equal(status.shipped, seq, 'every snippet shipped');
+    assert.ok(!status.warnings.some((w) => w.code === 'spool-over-limit'), 'the spool warning clears once drained');
+    assert.ok(events.some((e) => e.type === 'warning-cleared' && e.code === 'spool-over-limit'));
     assert.deepEqual(leftInSpool(dir), []);
     const shippedOrder = events.flatMap((e) => (e.type === 'shipped' ? [e.sequence] : []));
     assert.deepEqual(shippedOrder, [...Array(seq).keys()], 'drained in order, each once');
