@@ -252,6 +252,7 @@ export class RecordingShipper {
             const left = await this.scan();
             if (left.length === 0 && this.invalidSince.size === 0) {
               this.checkGap(finished);
+              await this.checkSpace(true); // the final status must not carry a stale spool warning
               this.phase = 'finished';
               this.log.info({ lastShippedSequence: this.state.lastShippedSequence, shipped: this.counters.shipped, partFiles: this.backlog.partFiles }, 'recording finished and spool drained');
               return this.status();
@@ -543,9 +544,9 @@ export class RecordingShipper {
     }
   }
 
-  private async checkSpace(): Promise<void> {
+  private async checkSpace(force = false): Promise<void> {
     const now = this.deps.clock();
-    if (now - this.lastDiskCheck < Math.min(this.opts.rescanMs, 5000)) return;
+    if (!force && now - this.lastDiskCheck < Math.min(this.opts.rescanMs, 5000)) return;
     this.lastDiskCheck = now;
     const folderBytes = await folderSize(this.ref.spoolDir);
     if (folderBytes > this.opts.spoolWarnBytes) {
