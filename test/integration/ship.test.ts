@@ -120,10 +120,10 @@ describe('shipping to the GCS and Pub/Sub emulators', { timeout: 600_000 }, () =
     assert.ok(latency.p50 !== null && latency.p95 !== null && latency.max !== null && latency.p50 <= latency.p95 && latency.p95 <= latency.max);
   });
 
-  it('ships MP3 snippets of an individual recording with hostId attributes', async () => {
+  it('ships GStreamer-made MP3 snippets of an individual recording with hostId attributes', async () => {
     const ls = 'mp3-host';
     const dir = join(spoolRoot, ls, 'host-carol-1');
-    for (let i = 0; i < 2; i++) await writeSnippet(dir, { livestreamId: ls, recordingId: 'host-carol-1', hostId: 'carol', variant: 'audio', sequence: i, seconds: 2 });
+    for (let i = 0; i < 2; i++) await writeSnippet(dir, { livestreamId: ls, recordingId: 'host-carol-1', hostId: 'carol', variant: 'audio', sequence: i, seconds: 2, encoder: 'gstreamer' });
     finish(dir);
     const status = await shipper(ls, 'host-carol-1').run({ untilFinished: true });
     assert.equal(status.shipped, 2);
@@ -142,7 +142,8 @@ describe('shipping to the GCS and Pub/Sub emulators', { timeout: 600_000 }, () =
   it('survives SIGKILL between upload and publish and between publish and delete', async () => {
     const ls = 'crashes';
     const ref = { livestreamId: ls, recordingId: 'composite', spoolDir: join(spoolRoot, ls, 'composite') };
-    for (let i = 0; i < 10; i++) await writeSnippet(ref.spoolDir, { livestreamId: ls, recordingId: 'composite', sequence: i });
+    // Made by x264enc/avenc_aac → mp4mux, as the pipeline host makes them.
+    for (let i = 0; i < 10; i++) await writeSnippet(ref.spoolDir, { livestreamId: ls, recordingId: 'composite', sequence: i, encoder: 'gstreamer' });
     finish(ref.spoolDir, 9);
     const runChild = (crash?: { at: string; sequence: number }) =>
       new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
