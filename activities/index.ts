@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { MediaCapacity } from './capacity';
 import { createPingActivities } from './ping.activity';
 import { createPlacementActivities } from './placement.activity';
+import { createShipActivities, type ShipActivityDeps } from './ship/ship.activity';
 
 export interface ControlDependencies {
   workerIdentity: string;
@@ -13,6 +14,8 @@ export interface ControlDependencies {
 export interface MediaDependencies {
   workerIdentity: string;
   capacity: MediaCapacity;
+  /** Cloud Storage, Pub/Sub and options for shipRecording; without it the activity is not offered. */
+  ship?: ShipActivityDeps;
 }
 
 export function createControlActivities(deps: ControlDependencies) {
@@ -31,5 +34,6 @@ export function createMediaActivities(deps: MediaDependencies) {
     async releaseLivestream(input: { livestreamId: string }): Promise<void> {
       deps.capacity.release(input.livestreamId);
     },
+    ...(deps.ship ? createShipActivities(deps.ship) : {}),
   };
 }

@@ -148,6 +148,44 @@ export const TAPEDECK_PLACEMENT_FRESH_MS = variable({
   parse: int(1000, 600_000),
 });
 
+// ---- shipping (media role: activities/ship) ----------------------------------------------------
+export const TAPEDECK_SHIP_RESCAN_MS = variable({
+  name: 'TAPEDECK_SHIP_RESCAN_MS',
+  default: '5000',
+  description: 'how often shipping rescans a spool folder in full (file events wake it sooner; the rescan catches missed ones)',
+  parse: int(100, 600_000),
+});
+export const TAPEDECK_SHIP_HEARTBEAT_MS = variable({
+  name: 'TAPEDECK_SHIP_HEARTBEAT_MS',
+  default: '5000',
+  description: 'how often the shipRecording activity heartbeats its progress (keep it well below the heartbeat timeout)',
+  parse: int(100, 600_000),
+});
+export const TAPEDECK_SHIP_BACKOFF_MAX_MS = variable({
+  name: 'TAPEDECK_SHIP_BACKOFF_MAX_MS',
+  default: '30000',
+  description: 'longest wait between shipping retries while Cloud Storage or Pub/Sub is unreachable (exponential from 500 ms, jittered)',
+  parse: int(500, 600_000),
+});
+export const TAPEDECK_SHIP_PUBLISH_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_SHIP_PUBLISH_TIMEOUT_MS',
+  default: '10000',
+  description: 'how long a snippet publish may wait for its ack before it is retried',
+  parse: int(500, 600_000),
+});
+export const TAPEDECK_SHIP_SPOOL_WARN_MB = variable({
+  name: 'TAPEDECK_SHIP_SPOOL_WARN_MB',
+  default: '2048',
+  description: "a recording's spool folder above this size (MB) is reported as a warning (nothing is ever dropped)",
+  parse: int(1, 10_000_000),
+});
+export const TAPEDECK_SHIP_MIN_FREE_MB = variable({
+  name: 'TAPEDECK_SHIP_MIN_FREE_MB',
+  default: '1024',
+  description: "free space (MB) on the spool's disk below which shipping reports a warning",
+  parse: int(0, 10_000_000),
+});
+
 // ---- local stack (npm start) -------------------------------------------------------------------
 export const TAPEDECK_DATA_DIR = variable({
   name: 'TAPEDECK_DATA_DIR',

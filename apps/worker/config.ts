@@ -22,6 +22,12 @@ export function loadWorkerConfig(env: Env) {
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,
     mediaReportMs: v.TAPEDECK_MEDIA_REPORT_MS,
     placementFreshMs: v.TAPEDECK_PLACEMENT_FRESH_MS,
+    shipRescanMs: v.TAPEDECK_SHIP_RESCAN_MS,
+    shipHeartbeatMs: v.TAPEDECK_SHIP_HEARTBEAT_MS,
+    shipBackoffMaxMs: v.TAPEDECK_SHIP_BACKOFF_MAX_MS,
+    shipPublishTimeoutMs: v.TAPEDECK_SHIP_PUBLISH_TIMEOUT_MS,
+    shipSpoolWarnMb: v.TAPEDECK_SHIP_SPOOL_WARN_MB,
+    shipMinFreeMb: v.TAPEDECK_SHIP_MIN_FREE_MB,
   });
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;

@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { MediaCapacity } from '../../activities/capacity';
 import { startRegistryReporter } from '../../activities/registry-reporter';
-import { formatHostPort } from '../common/clients';
+import { ShipRegistry } from '../../activities/ship/ship.activity';
+import { createPubSub, createStorage, formatHostPort } from '../common/clients';
 import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
 import { createLogger } from '../common/logger';
@@ -28,13 +29,19 @@ async function main(): Promise<void> {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
 
+  // Shipping talks to Cloud Storage and Pub/Sub itself; its live status is served on /healthz.
+  const shipRegistry = new ShipRegistry();
+  const cloud = { projectId: config.projectId, storageEmulator: config.storageEmulator, pubsubEmulator: config.pubsubEmulator };
+  const storage = createStorage(cloud);
+  const pubsub = createPubSub(cloud);
+
   let state: 'connecting' | 'running' | 'stopping' | 'stopped' = 'connecting';
   let taskQueues: string[] = [];
   const http = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
       const ok = state === 'running';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: state, workerId: config.workerId, roles: config.roles, taskQueues }));
+      res.end(JSON.stringify({ status: state, workerId: config.workerId, roles: config.roles, taskQueues, shipping: shipRegistry.statuses() }));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -63,6 +70,21 @@ async function main(): Promise<void> {
     mediaTaskQueue: config.mediaTaskQueue,
     identity: `${config.workerId}@${process.pid}`,
     shutdownGraceMs: config.shutdownGraceMs,
+    ship: {
+      storage,
+      pubsub,
+      bucket: config.bucket,
+      logger,
+      registry: shipRegistry,
+      heartbeatMs: config.shipHeartbeatMs,
+      options: {
+        rescanMs: config.shipRescanMs,
+        backoffMaxMs: config.shipBackoffMaxMs,
+        publishTimeoutMs: config.shipPublishTimeoutMs,
+        spoolWarnBytes: config.shipSpoolWarnMb * 1024 * 1024,
+        minFreeBytes: config.shipMinFreeMb * 1024 * 1024,
+      },
+    },
   });
   taskQueues = running.taskQueues;
   const reporter = config.roles.includes('media')
@@ -96,6 +118,7 @@ async function main(): Promise<void> {
     state = 'stopped';
     await connection.close();
     await clientConnection.close();
+    await pubsub.close().catch(() => undefined);
     http.close();
     logger.info('worker stopped');
   }

@@ -5,6 +5,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSo
 import type { Client } from '@temporalio/client';
 import { createControlActivities, createMediaActivities } from '../../activities';
 import { MediaCapacity } from '../../activities/capacity';
+import type { ShipActivityDeps } from '../../activities/ship/ship.activity';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -23,6 +24,8 @@ export interface WorkerSetup {
   mediaActivities?: object;
   /** Long-running recording and shipping activities each hold a slot for their whole life. */
   maxConcurrentActivities?: number;
+  /** Real clients for the media role's shipping activity (main.ts builds them from config). */
+  ship?: ShipActivityDeps;
 }
 
 export interface RunningWorkers {
@@ -69,7 +72,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
       await Worker.create({
         ...common,
         taskQueue: setup.mediaTaskQueue,
-        activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity }),
+        activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity, ...(setup.ship ? { ship: setup.ship } : {}) }),
       }),
     );
   }
