@@ -16,6 +16,7 @@ import {
   variable,
 } from './config';
 import { parseApiTokens } from './tokens';
+import { parsePortRange } from '../../pipelines/ingest/ports';
 
 // ---- shared by every process -------------------------------------------------------------------
 export const TEMPORAL_ADDRESS = variable({
@@ -124,6 +125,20 @@ export const TAPEDECK_SHUTDOWN_GRACE_MS = variable({
   default: '30000',
   description: 'how long a stopping worker lets running activities finish before cancelling them',
   parse: int(0, 3_600_000),
+});
+
+// ---- RTP ingest (media role) ---------------------------------------------------------------------
+export const TAPEDECK_RTP_ADDRESS = variable({
+  name: 'TAPEDECK_RTP_ADDRESS',
+  default: '127.0.0.1',
+  description: 'address the RTP ingest binds its UDP ports on and announces to the SFU',
+  parse: str,
+});
+export const TAPEDECK_RTP_PORTS = variable({
+  name: 'TAPEDECK_RTP_PORTS',
+  default: '40000-40999',
+  description: 'inclusive UDP port range of the RTP ingest; each medium of each host takes an even RTP port and the odd one after it for RTCP',
+  parse: parsePortRange,
 });
 
 // ---- local stack (npm start) -------------------------------------------------------------------
