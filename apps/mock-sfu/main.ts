@@ -110,13 +110,26 @@ async function main(): Promise<void> {
   const { options, durationS } = parseCli(process.argv.slice(2));
   const sfu = await MockSfu.create(options);
   let stopping = false;
+  let cpuAtStart = process.cpuUsage();
+  let startedAt = performance.now();
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const seconds = (performance.now() - startedAt) / 1000;
     await sfu.stop();
-    process.stdout.write(`${JSON.stringify({ event: 'stopped', reason: why, stats: sfu.stats(), sendErrors: sfu.errors })}\n`);
+    const usage = {
+      seconds: Number(seconds.toFixed(3)),
+      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+      cpuPercentOfOneCore: Number((((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(1)),
+      maxRssMb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+    };
+    process.stdout.write(`${JSON.stringify({ event: 'stopped', reason: why, usage, stats: sfu.stats(), sendErrors: sfu.errors })}\n`);
     process.exit(0);
   };
+  // CPU is measured from here: encoding the clips (first run only) is not part of sending
+  cpuAtStart = process.cpuUsage();
+  startedAt = performance.now();
   sfu.start();
   process.stdout.write(`${JSON.stringify({ event: 'sending', hosts: options.hosts.map((h) => h.hostId), from: `127.0.0.1:${sfu.localPort}` })}\n`);
   if (durationS !== undefined) setTimeout(() => void stop('duration'), durationS * 1000);

@@ -233,7 +233,9 @@ export class MockSfu {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.t0 = wallClock();
+    // media time 0 a little ahead: the first Opus packet is due pre-skip (6.5 ms) before it, and a
+    // packet sent late would shift the receiver's arrival-time mapping of that stream for good
+    this.t0 = wallClock() + 20;
     for (const h of this.hosts.values()) {
       for (const s of [h.video, h.audio]) s.nextSrAt = this.t0 + Math.random() * this.rtcpIntervalMs * 0.2;
     }

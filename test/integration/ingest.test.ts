@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { MockSfu, type MockSfuOptions } from '../../apps/mock-sfu/sender';
-import { HostIngest, PortAllocator, PortRangeExhaustedError, type IngestEvent } from '../../pipelines/ingest';
+import { HostIngest, PortAllocator, PortRangeExhaustedError, parseRtp, type IngestEvent } from '../../pipelines/ingest';
 import { RtpRecorder, freeUdpPort, sleep } from '../support/udp';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -160,18 +160,28 @@ describe('RTP ingest with the mock SFU', { timeout: 120_000 }, () => {
 
   it('camera off stops video, and camera on resumes it at a keyframe', async () => {
     const { ingest } = await openIngest();
+    const video = await RtpRecorder.open();
+    cleanups.push(() => video.close());
+    ingest.subscribe('composite', { video: { rtpPort: video.port } });
     const sfu = await sender(ingest);
     sfu.start();
-    await sleep(700);
+    await sleep(1200);
     sfu.camera('host-a', false);
     const framesOff = sfu.stats()['host-a']!.video.frames;
     await sleep(800);
     assert.equal(sfu.stats()['host-a']!.video.frames, framesOff);
     assert.ok(ingest.silenceMs('video') >= 600 && ingest.silenceMs('audio') < 200);
+    const packetsOff = video.packets.length;
     sfu.camera('host-a', true);
     await sleep(1500);
     await sfu.stop();
     assert.ok(sfu.stats()['host-a']!.video.frames > framesOff + 10);
+    // the first packet after camera-on starts a VP8 key frame: S bit in the descriptor, P bit 0 in the frame tag
+    const first = parseRtp(video.packets[packetsOff]!.data);
+    assert.ok(first.ok);
+    assert.equal(first.value.payload[0]! & 0x10, 0x10);
+    assert.equal(first.value.payload[4]! & 0x01, 0, 'resumed on a key frame');
+    assert.ok(video.packets[packetsOff]!.at - video.packets[packetsOff - 1]!.at >= 700, 'video paused while the camera was off');
     assert.equal(ingest.stats().video.lost, 0);
   });
 

@@ -14,11 +14,14 @@ export async function freeUdpPort(): Promise<number> {
 /** Binds a loopback UDP port and records the RTP packets it receives (ssrc:sequence keys, in arrival order). */
 export class RtpRecorder {
   readonly keys: string[] = [];
+  /** Arrival time (ms) and datagram of every packet. */
+  readonly packets: Array<{ at: number; data: Buffer }> = [];
   bytes = 0;
   private constructor(private readonly socket: Socket) {
     socket.on('message', (msg) => {
       const p = parseRtp(msg);
       this.bytes += msg.length;
+      this.packets.push({ at: Date.now(), data: msg });
       this.keys.push(p.ok ? `${p.value.ssrc}:${p.value.sequence}` : 'invalid');
     });
   }
