@@ -14,6 +14,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../apps/common/logger';
 import { RTP_CLOCK, type AudioCodec, type VideoCodec } from '../config';
+import type { HostCommand } from '../protocol';
 import { LipSyncEstimator, mappingFromSr, type LipSyncOptions, type Medium } from './lipsync';
 import type { PortAllocator } from './ports';
 import { isRtcp, parseRtcp, parseRtp } from './rtp';
@@ -391,4 +392,9 @@ function trySetBuffer(socket: Socket): void {
 async function closeEndpoint(ep: Endpoint, allocator: PortAllocator): Promise<void> {
   await Promise.all([ep.rtp, ep.rtcp].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   allocator.release(ep.port);
+}
+
+/** The pipeline host command a `sync` event turns into (pipelines/protocol.ts). */
+export function setSyncCommand(event: Extract<IngestEvent, { type: 'sync' }>): Extract<HostCommand, { type: 'set-sync' }> {
+  return { type: 'set-sync', hostId: event.hostId, audioDelayMs: event.audioDelayMs };
 }

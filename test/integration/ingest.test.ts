@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { MockSfu, type MockSfuOptions } from '../../apps/mock-sfu/sender';
-import { HostIngest, PortAllocator, PortRangeExhaustedError, parseRtp, type IngestEvent } from '../../pipelines/ingest';
+import { HostIngest, PortAllocator, PortRangeExhaustedError, parseRtp, setSyncCommand, type IngestEvent } from '../../pipelines/ingest';
 import { RtpRecorder, freeUdpPort, sleep } from '../support/udp';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -142,6 +142,9 @@ describe('RTP ingest with the mock SFU', { timeout: 120_000 }, () => {
       assert.ok(last !== null && Math.abs(last - -lag) <= 10, `audioDelayMs ${last}, expected ${-lag} ± 10`);
       assert.ok(syncs.length <= 6, `not chattering: ${syncs.length} events`);
       assert.ok(ingest.stats().video.senderReports >= 4 && ingest.stats().audio.senderReports >= 4);
+      const lastEvent = syncs[syncs.length - 1]!;
+      assert.ok(lastEvent.type === 'sync');
+      assert.deepEqual(setSyncCommand(lastEvent), { type: 'set-sync', hostId: 'host-a', audioDelayMs: last });
     });
   }
 
