@@ -171,6 +171,7 @@ export class MockSfu {
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private running = false;
+  private closed = false;
   private sendErrors = 0;
 
   private constructor(
@@ -255,6 +256,8 @@ export class MockSfu {
         }
       }
     }
+    if (this.closed) return;
+    this.closed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
