@@ -16,6 +16,7 @@ import {
   variable,
 } from './config';
 import { parseApiTokens } from './tokens';
+import { parsePortRange } from '../../pipelines/ingest/ports';
 
 // ---- shared by every process -------------------------------------------------------------------
 export const TEMPORAL_ADDRESS = variable({
@@ -184,6 +185,20 @@ export const TAPEDECK_SHIP_MIN_FREE_MB = variable({
   default: '1024',
   description: "free space (MB) on the spool's disk below which shipping reports a warning",
   parse: int(0, 10_000_000),
+});
+
+// ---- RTP ingest (media role) ---------------------------------------------------------------------
+export const TAPEDECK_RTP_ADDRESS = variable({
+  name: 'TAPEDECK_RTP_ADDRESS',
+  default: '127.0.0.1',
+  description: 'address the RTP ingest binds its UDP ports on and announces to the SFU',
+  parse: str,
+});
+export const TAPEDECK_RTP_PORTS = variable({
+  name: 'TAPEDECK_RTP_PORTS',
+  default: '40000-40999',
+  description: 'inclusive UDP port range of the RTP ingest; each medium of each host takes an even RTP port and the odd one after it for RTCP',
+  parse: parsePortRange,
 });
 
 // ---- local stack (npm start) -------------------------------------------------------------------
