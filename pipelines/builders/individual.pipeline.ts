@@ -2,7 +2,7 @@
 //
 //   variant av (MP4):
 //     v-src udpsrc → v-jb rtpjitterbuffer → rtph264depay → h264parse ──────────────┐ (H.264: as sent)
-//     v-src udpsrc → v-jb rtpjitterbuffer → rtpvp8depay → vp8dec → videoconvert     │
+//     v-src udpsrc → v-jb rtpjitterbuffer → rtpvp8depay → vp8dec → videoconvert → videorate(30) │
 //                                         → x264enc → h264parse ──────────────────┤ (VP8: transcoded)
 //                                                                 v-queue → snippets.video (mp4mux)
 //     silence audiotestsrc ─┐
@@ -19,6 +19,8 @@ import { aacEncoder, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, sil
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
 export const AUDIO_ENCODER = 'aenc';
+/** Frame rate of transcoded VP8 (cameras send up to 30). */
+export const TRANSCODE_FPS = 30;
 
 export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec {
   const host = config.host;
@@ -34,7 +36,10 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
       video.push(
         { name: `${host.hostId}-v-dec`, factory: 'vp8dec' },
         { name: `${host.hostId}-v-conv`, factory: 'videoconvert' },
-        x264(VIDEO_ENCODER, config.videoBitrateKbps, 'ultrafast', 30),
+        // RTP gives a variable frame rate; a constant one makes the 1 s GOPs line up with the cuts.
+        { name: `${host.hostId}-v-rate`, factory: 'videorate', props: { 'skip-to-first': true } },
+        { name: `${host.hostId}-v-fps`, factory: 'capsfilter', props: { caps: `video/x-raw,framerate=${TRANSCODE_FPS}/1` } },
+        x264(VIDEO_ENCODER, config.videoBitrateKbps, 'ultrafast', TRANSCODE_FPS),
       );
     }
     // config-interval=-1: SPS/PPS before every keyframe, so every snippet decodes on its own.

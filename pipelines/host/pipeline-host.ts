@@ -5,7 +5,7 @@
 // Life: start → build the spec (pure builders) → instantiate → PLAYING → ready {ports} →
 // fragment-opened/closed (spool renames + metadata) and stats → stop: EOS, wait up to
 // stopTimeoutMs for it, else dump the graph and exit anyway (stopped {forced:true}).
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
@@ -36,6 +36,8 @@ import {
 
 const EXIT_FORCED = 3;
 const MEDIA_CHECK_MS = 1000;
+/** GST_CLOCK_TIME_NONE is 2^64-1; anything this large is not a real running time. */
+const CLOCK_TIME_NONE_FLOOR = 2 ** 62;
 
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
@@ -300,7 +302,8 @@ class RecordingHost {
 
   private fragmentOpened(s: GstObject): void {
     const location = structString(s, 'location') ?? '';
-    const runningNs = structUint64(s, 'running-time') ?? 0;
+    const raw = structUint64(s, 'running-time') ?? 0;
+    const runningNs = raw >= CLOCK_TIME_NONE_FLOOR ? 0 : raw;
     const m = /\.(\d+)\.mp[34]\.part$/.exec(location);
     const sequence = m ? Number(m[1]) : -1;
     this.open = { sequence, runningNs, hosts: new Set(this.order) };
@@ -313,6 +316,13 @@ class RecordingHost {
     const startNs = this.open?.runningNs ?? endNs;
     const hosts = [...(this.open?.hosts ?? new Set(this.order))];
     this.open = null;
+    // A fragment opened and closed by EOS without a single buffer (no media at all) has no
+    // running time: nothing to ship.
+    if (endNs <= startNs || endNs >= CLOCK_TIME_NONE_FLOOR) {
+      rmSync(location, { force: true });
+      send({ type: 'warning', code: 'empty-snippet', message: `dropped an empty snippet (${location})` });
+      return;
+    }
     try {
       const info = this.spool.close(location, this.wallTime(startNs), this.wallTime(endNs), this.describe(hosts));
       this.closedBytes += info.sizeBytes;
@@ -468,7 +478,22 @@ class RecordingHost {
     for (const t of this.timers) clearInterval(t);
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
-    if (!sendEos(this.pipeline)) this.forceStop();
+    // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a
+    // live test source (silence, background) may be blocked in splitmuxsink waiting for the RTP
+    // stream that never came; that stream's EOS releases it. Then the rest, one per loop turn.
+    const all = [...this.elements.values(), ...[...this.branches.values()].flatMap((b) => [...b.elements.values()])];
+    const unique = [...new Set(all)];
+    const isSource = (el: GstObject) => el.getStaticPad('sink') === null && el.getStaticPad('src') !== null;
+    const sources = unique.filter(isSource);
+    const rtp = sources.filter((el) => String(el.name).endsWith('-src') && getProp(el, 'port') !== undefined);
+    const rest = sources.filter((el) => !rtp.includes(el));
+    const next = (list: GstObject[]) => {
+      const el = list.shift();
+      if (!el) return;
+      sendEos(el);
+      setImmediate(() => next(list));
+    };
+    next([...rtp, ...rest]);
   }
 
   private finished(): void {

@@ -34,5 +34,5 @@ export function decodeErrors(file: string): string {
 /** Seconds of the first video frame's key flag: true when the file starts with a keyframe. */
 export function firstVideoFrameIsKey(file: string): boolean {
   const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame', '-read_intervals', '%+#1', '-of', 'csv=p=0', file], { timeout: 20_000 });
-  return out.toString().trim().split('\n')[0] === '1';
+  return out.toString().trim().split('\n')[0]?.split(',')[0] === '1';
 }

@@ -16,6 +16,8 @@ export interface HostSenderOptions {
   keyframeInterval?: number;
   /** x264 profile of an H.264 sender, to prove passthrough keeps it. */
   h264Profile?: 'baseline' | 'main' | 'high';
+  /** x264 speed preset of an H.264 sender (ultrafast gives Constrained Baseline whatever the profile). */
+  h264Preset?: string;
   /** Tone frequency; 0 sends silence. */
   toneHz?: number;
 }
@@ -32,7 +34,7 @@ export function sendHost(o: HostSenderOptions): RtpSender {
     const kf = o.keyframeInterval ?? fps;
     const enc =
       (o.videoCodec ?? 'VP8') === 'H264'
-        ? `x264enc tune=zerolatency speed-preset=ultrafast key-int-max=${kf} bitrate=600 ! video/x-h264,profile=${o.h264Profile ?? 'baseline'} ! rtph264pay pt=${o.videoPt ?? 96} config-interval=-1 mtu=1200`
+        ? `x264enc tune=zerolatency speed-preset=${o.h264Preset ?? 'ultrafast'} key-int-max=${kf} bitrate=600 ! video/x-h264,profile=${o.h264Profile ?? 'baseline'} ! rtph264pay pt=${o.videoPt ?? 96} config-interval=-1 mtu=1200`
         : `vp8enc deadline=1 keyframe-max-dist=${kf} target-bitrate=600000 cpu-used=8 ! rtpvp8pay pt=${o.videoPt ?? 96} mtu=1200`;
     parts.push(
       `videotestsrc is-live=true pattern=ball ! video/x-raw,width=${o.width ?? 320},height=${o.height ?? 240},framerate=${fps}/1 ! ${enc} ! udpsink host=127.0.0.1 port=${o.videoPort} sync=false async=false`,
