@@ -13,7 +13,7 @@ export interface SupervisorOptions {
   /** How often the child is pinged, and how long without a pong counts as hung. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
-  /** Extra environment for the child (e.g. GST_DEBUG); the parent's is inherited. */
+  /** The child's whole environment (e.g. the parent's Env plus GST_DEBUG); default: inherited. */
   env?: Record<string, string>;
   /** Where the child's stdout/stderr go (GStreamer prints there). */
   stdio?: 'inherit' | 'ignore' | 'pipe';
@@ -61,7 +61,8 @@ export class PipelineSupervisor extends EventEmitter<SupervisorEvents> {
   start(config: RecordingConfig, readyTimeoutMs = 15_000): Promise<{ pid: number; inputs: InputPorts[]; startedAt: string }> {
     if (this.child) throw new Error('supervisor already started');
     const child = fork(HOST_SCRIPT, [], {
-      env: { ...process.env, ...this.options.env },
+      // Without `env` the child inherits the parent's environment.
+      ...(this.options.env ? { env: this.options.env } : {}),
       stdio: ['ignore', this.options.stdio ?? 'inherit', this.options.stdio ?? 'inherit', 'ipc'],
       serialization: 'json',
     });
