@@ -38,6 +38,10 @@ interface RecordingCommon {
   noMediaWarningMs: number;
   /** EOS is given this long to finalize the last snippet before the process is killed. */
   stopTimeoutMs: number;
+  /** How often the host emits a `stats` event (default 5000). */
+  statsIntervalMs?: number;
+  /** rtpjitterbuffer latency: how long reordered packets are waited for (default 200). */
+  jitterLatencyMs?: number;
 }
 
 export interface CompositeRecordingConfig extends RecordingCommon {

@@ -1,0 +1,113 @@
+// Pieces shared by the pipeline builders: per-host RTP inputs (udpsrc → rtpjitterbuffer →
+// depayloader), the snippet sink and naming. Pure functions of the recording config.
+import { RTP_CLOCK, type HostMedia, type RecordingConfig } from '../config';
+import type { ElementSpec, PropValue } from '../spec';
+
+export const DEFAULT_JITTER_LATENCY_MS = 200;
+export const DEFAULT_STATS_INTERVAL_MS = 5000;
+/** Port 0: the OS picks a free port; the host reads it back and reports it in `ready`/`input-added`. */
+export const INPUT_ADDRESS = '127.0.0.1';
+
+export const jitterLatencyMs = (c: RecordingConfig) => c.jitterLatencyMs ?? DEFAULT_JITTER_LATENCY_MS;
+
+/** Element names of one host's inputs, so the host finds them again (ports, stats, ts-offset). */
+export const inputNames = (hostId: string, media: 'video' | 'audio') => {
+  const m = media === 'video' ? 'v' : 'a';
+  return { src: `${hostId}-${m}-src`, jitter: `${hostId}-${m}-jb`, depay: `${hostId}-${m}-depay`, queue: `${hostId}-${m}-queue` };
+};
+
+export function rtpCaps(host: HostMedia, media: 'video' | 'audio'): string {
+  if (media === 'video') {
+    return `application/x-rtp,media=video,clock-rate=${RTP_CLOCK.video},encoding-name=${host.video.codec},payload=${host.video.payloadType}`;
+  }
+  return `application/x-rtp,media=audio,clock-rate=${RTP_CLOCK.audio},encoding-name=${host.audio.codec},payload=${host.audio.payloadType}`;
+}
+
+/** udpsrc → rtpjitterbuffer → depayloader for one host's video or audio. */
+export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video' | 'audio'): ElementSpec[] {
+  const n = inputNames(host.hostId, media);
+  const depay = media === 'audio' ? 'rtpopusdepay' : host.video.codec === 'H264' ? 'rtph264depay' : 'rtpvp8depay';
+  const depayProps: Record<string, PropValue> = {};
+  // A VP8 frame with a lost packet would decode to garbage: the depayloader waits for the next keyframe.
+  if (depay === 'rtpvp8depay') depayProps['wait-for-keyframe'] = true;
+  return [
+    { name: n.src, factory: 'udpsrc', props: { address: INPUT_ADDRESS, port: 0, caps: rtpCaps(host, media), 'buffer-size': 2_097_152 } },
+    {
+      name: n.jitter,
+      factory: 'rtpjitterbuffer',
+      // drop-on-latency keeps a late burst from growing the buffer; do-lost lets decoders conceal.
+      props: { latency: jitterLatencyMs(config), 'drop-on-latency': true, 'do-lost': true },
+    },
+    { name: n.depay, factory: depay, props: depayProps },
+  ];
+}
+
+/** A leaky-free queue that decouples streaming threads; its fill level is reported in stats. */
+export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
+  name,
+  factory: 'queue',
+  props: { 'max-size-time': maxTimeMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': 0 },
+});
+
+export const SINK = 'snippets';
+export const PASSTHROUGH_SLACK_NS = 100_000_000;
+/** videorate in front of the encoder: its in/out/drop counters are the output frame statistics. */
+export const OUTPUT_RATE = 'outrate';
+/** The one raw audio format every mixer input is converted to. */
+export const MIX_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved';
+
+/** splitmuxsink writing `.NNNNNN.ext.part` files from startSequence; the host renames them on close. */
+export function snippetSink(config: RecordingConfig, ext: 'mp4' | 'mp3', encoded: boolean): ElementSpec {
+  const props: Record<string, PropValue> = {
+    location: `${config.spoolDir}/.%06d.${ext}.part`,
+    'start-index': config.startSequence,
+    // Passed-through video can only be cut at the sender's keyframes; a little slack lets a
+    // keyframe that lands exactly on the boundary (a GOP dividing the snippet length) start the next one.
+    'max-size-time': config.snippetSeconds * 1_000_000_000 + (encoded || ext === 'mp3' ? 0 : PASSTHROUGH_SLACK_NS),
+    'max-size-bytes': 0,
+    // Ask the encoder for a keyframe at each cut, so every snippet is exactly snippetSeconds and
+    // starts with a keyframe. Passed-through H.264 cannot be asked: there the sender's keyframes rule.
+    'send-keyframe-requests': encoded,
+    'async-finalize': false,
+  };
+  if (ext === 'mp3') props['muxer-factory'] = 'id3v2mux';
+  else props['muxer-factory'] = 'mp4mux';
+  return { name: SINK, factory: 'splitmuxsink', props };
+}
+
+/** A silent live source mixed under the real audio, so audio (and the snippets) keep flowing when a microphone goes quiet. */
+export function silence(name: string): ElementSpec[] {
+  return [
+    { name, factory: 'audiotestsrc', props: { 'is-live': true, wave: 'silence', 'samplesperbuffer': 960 } },
+    { name: `${name}-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
+  ];
+}
+
+export function x264(name: string, bitrateKbps: number, preset: string, fps: number): ElementSpec {
+  return {
+    name,
+    factory: 'x264enc',
+    props: {
+      // pass=qual is constant quality with `bitrate` as the VBV cap: the config's bitrate is a cap.
+      pass: 'qual',
+      quantizer: 23,
+      bitrate: bitrateKbps,
+      'speed-preset': preset,
+      tune: 'zerolatency',
+      // One-second GOPs: splitmuxsink closes a fragment only when the GOP after the cut is
+      // complete, so the GOP bounds how late `fragment-closed` comes; the cut itself is exact
+      // because splitmuxsink requests a keyframe there (send-keyframe-requests).
+      'key-int-max': Math.max(1, Math.round(fps)),
+      'b-adapt': false,
+      bframes: 0,
+    },
+  };
+}
+
+export const aacEncoder = (name: string, kbps: number): ElementSpec[] => [
+  { name: `${name}-conv`, factory: 'audioconvert' },
+  { name: `${name}-resample`, factory: 'audioresample' },
+  { name: `${name}-caps`, factory: 'capsfilter', props: { caps: 'audio/x-raw,rate=48000,channels=2' } },
+  { name, factory: 'avenc_aac', props: { bitrate: kbps * 1000 } },
+  { name: `${name}-parse`, factory: 'aacparse' },
+];

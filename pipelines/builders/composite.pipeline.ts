@@ -1,0 +1,154 @@
+// Builds the composite recording as data: the canvas (always present, even with zero hosts) and
+// one branch per host, added and removed while the pipeline plays.
+//
+//   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
+//   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
+//             v-src → v-jb → depay → decoder → videoconvert → videorate(drop-only)          │
+//               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
+//                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
+//                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
+//   silence audiotestsrc(live) ─────────────────────────────────────────────┐
+//   per host: a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample
+//               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
+//                                                 amix audiomixer → avenc_aac → aacparse → aq → snippets.audio_%u
+//
+// Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
+import type { CompositeRecordingConfig, HostMedia } from '../config';
+import type { Tile } from '../layout';
+import { chain, type BranchSpec, type ElementSpec, type PipelineSpec } from '../spec';
+import { OUTPUT_RATE, aacEncoder, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SINK, snippetSink, x264 } from './common';
+
+export const VIDEO_MIXER = 'vmix';
+export const AUDIO_MIXER = 'amix';
+export const VIDEO_ENCODER = 'venc';
+export const LEVEL_INTERVAL_MS = 200;
+
+/** Names of a host branch's elements that the host adjusts at run time. */
+export const branchNames = (hostId: string) => ({
+  placeholderCaps: `${hostId}-ph-caps`,
+  placeholderQueue: `${hostId}-ph-queue`,
+  videoCaps: `${hostId}-v-caps`,
+  videoRate: `${hostId}-v-rate`,
+  videoQueue: inputNames(hostId, 'video').queue,
+  level: `${hostId}-a-level`,
+  volume: `${hostId}-a-volume`,
+  audioQueue: inputNames(hostId, 'audio').queue,
+});
+
+const mixerLatencyNs = (config: CompositeRecordingConfig) => (jitterLatencyMs(config) + 150) * 1_000_000;
+
+export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
+  const { width, height, fps } = config;
+  const bg: ElementSpec[] = [
+    { name: 'bg', factory: 'videotestsrc', props: { 'is-live': true, pattern: 'black' } },
+    { name: 'bg-caps', factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
+  ];
+  const video: ElementSpec[] = [
+    {
+      name: VIDEO_MIXER,
+      factory: 'compositor',
+      // Room for the jitter buffers' latency, so hosts added later are never late; inactive
+      // (silent) pads are not waited for.
+      props: { background: 'black', latency: mixerLatencyNs(config), 'ignore-inactive-pads': true },
+    },
+    { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1` } },
+    { name: OUTPUT_RATE, factory: 'videorate' },
+    queue('vq'),
+    x264(VIDEO_ENCODER, config.videoBitrateKbps, config.x264Preset, fps),
+    { name: 'vparse', factory: 'h264parse', props: { 'config-interval': -1 } },
+    queue('vq2'),
+  ];
+  const quiet = silence('silence');
+  const audio: ElementSpec[] = [
+    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config), 'ignore-inactive-pads': true } },
+    ...aacEncoder('aenc', config.audioBitrateKbps),
+    queue('aq'),
+  ];
+  return {
+    elements: [...bg, ...video, ...quiet, ...audio, snippetSink(config, 'mp4', true)],
+    links: [
+      ...chain(bg.map((e) => e.name)),
+      { from: 'bg-caps', to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
+      ...chain(video.map((e) => e.name)),
+      { from: 'vq2', to: SINK, toPad: 'video' },
+      ...chain(quiet.map((e) => e.name)),
+      { from: quiet[quiet.length - 1]!.name, to: AUDIO_MIXER, toPad: 'sink_%u' },
+      ...chain(audio.map((e) => e.name)),
+      { from: 'aq', to: SINK, toPad: 'audio_%u' },
+    ],
+  };
+}
+
+/** A stable, distinct colour per host for its placeholder tile (ARGB). */
+export function hostColour(hostId: string): number {
+  let h = 0;
+  for (const c of hostId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const hue = h % 360;
+  // HSL(hue, 45%, 35%) → RGB: muted colours that keep white text readable.
+  const s = 0.45;
+  const l = 0.35;
+  const k = (n: number) => (n + hue / 30) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1))));
+  return ((0xff << 24) | (f(0) << 16) | (f(8) << 8) | f(4)) >>> 0;
+}
+
+export const tileCaps = (tile: Tile, fps?: number) =>
+  `video/x-raw,width=${tile.width},height=${tile.height},pixel-aspect-ratio=1/1${fps ? `,framerate=${fps}/1` : ''}`;
+
+/** Compositor pad properties for a tile; the camera pad is hidden (alpha 0) while the camera is off. */
+export function padProps(tile: Tile, layer: 'placeholder' | 'camera', cameraOn: boolean) {
+  const shown = tile.visible && (layer === 'placeholder' || cameraOn);
+  return { xpos: tile.x, ypos: tile.y, width: tile.width, height: tile.height, zorder: tile.zorder * 2 + (layer === 'camera' ? 1 : 0), alpha: shown ? 1 : 0 };
+}
+
+export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedia, tile: Tile): BranchSpec {
+  const id = host.hostId;
+  const n = branchNames(id);
+  const placeholder: ElementSpec[] = [
+    { name: `${id}-ph-src`, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'solid-color', 'foreground-color': hostColour(id) } },
+    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, config.fps) } },
+    {
+      name: `${id}-ph-text`,
+      factory: 'textoverlay',
+      props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
+    },
+    { ...queue(n.placeholderQueue), props: { ...queue(n.placeholderQueue).props, leaky: 'downstream' } },
+  ];
+  const decode: ElementSpec[] =
+    host.video.codec === 'H264'
+      ? [{ name: `${id}-v-parse`, factory: 'h264parse' }, { name: `${id}-v-dec`, factory: 'avdec_h264' }]
+      : [{ name: `${id}-v-dec`, factory: 'vp8dec' }];
+  const video: ElementSpec[] = [
+    ...rtpInput(config, host, 'video'),
+    ...decode,
+    { name: `${id}-v-conv`, factory: 'videoconvert' },
+    // RTP video (VP8 above all) has a variable frame rate, 0/1, which `drop-only` cannot turn into
+    // the canvas rate (not-negotiated); plain videorate fixes it at the canvas rate, and
+    // skip-to-first keeps a late-joining branch from filling the time before its first frame.
+    { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true } },
+    { name: `${id}-v-scale`, factory: 'videoscale' },
+    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, config.fps) } },
+    { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
+  ];
+  const audio: ElementSpec[] = [
+    ...rtpInput(config, host, 'audio'),
+    { name: `${id}-a-dec`, factory: 'opusdec', props: { plc: true } },
+    { name: `${id}-a-conv`, factory: 'audioconvert' },
+    { name: `${id}-a-resample`, factory: 'audioresample' },
+    { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
+    { name: n.level, factory: 'level', props: { 'post-messages': true, interval: LEVEL_INTERVAL_MS * 1_000_000 } },
+    { name: n.volume, factory: 'volume', props: { mute: !host.microphone } },
+    { ...queue(n.audioQueue), props: { ...queue(n.audioQueue).props, leaky: 'downstream' } },
+  ];
+  return {
+    hostId: id,
+    elements: [...placeholder, ...video, ...audio],
+    links: [...chain(placeholder.map((e) => e.name)), ...chain(video.map((e) => e.name)), ...chain(audio.map((e) => e.name))],
+    outputs: [
+      { from: n.placeholderQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'placeholder', host.camera) },
+      { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', host.camera) },
+      { from: n.audioQueue, to: AUDIO_MIXER, toPad: 'sink_%u' },
+    ],
+  };
+}

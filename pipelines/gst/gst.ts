@@ -1,0 +1,186 @@
+// The only module that talks to GStreamer (through node-gtk, which has no TypeScript types): a
+// few typed helpers that the pipeline host uses. No domain knowledge here. Load it only inside
+// the pipeline host process; importing it initialises GStreamer.
+/* eslint-disable @typescript-eslint/no-explicit-any -- node-gtk objects are untyped; this module is the typed boundary */
+import type { ElementSpec, LinkSpec, PipelineSpec, PropValue } from '../spec';
+
+const gi = require('node-gtk');
+export const Gst: any = gi.require('Gst', '1.0');
+const GLib: any = gi.require('GLib', '2.0');
+Gst.init(null);
+
+/** A GStreamer object handle (element, pad, bin, pipeline) as node-gtk gives it. */
+export type GstObject = any;
+
+export const State = { NULL: Gst.State.NULL, READY: Gst.State.READY, PAUSED: Gst.State.PAUSED, PLAYING: Gst.State.PLAYING } as const;
+
+export class GstError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Sets a property from its string form, as gst-launch does: enums, flags, caps, structures. */
+export function setProp(obj: GstObject, name: string, value: PropValue): void {
+  Gst.utilSetObjectArg(obj, name, typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value));
+}
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** Reads a property; 64-bit values arrive as BigInt and are returned as numbers. */
+export function getProp(obj: GstObject, name: string): unknown {
+  const v = obj[camel(name)];
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+export function makeElement(spec: ElementSpec): GstObject {
+  const el = Gst.ElementFactory.make(spec.factory, spec.name);
+  if (!el) throw new GstError('missing-element', `GStreamer element ${spec.factory} is not installed`);
+  for (const [k, v] of Object.entries(spec.props ?? {})) setProp(el, k, v);
+  return el;
+}
+
+export function newPipeline(name: string): GstObject {
+  const pipeline = new Gst.Pipeline({ name });
+  // A realtime clock makes base-time + running-time wall-clock time, which dates the snippets.
+  const clock = new Gst.SystemClock();
+  clock.clockType = Gst.ClockType.REALTIME;
+  pipeline.useClock(clock);
+  return pipeline;
+}
+
+export interface Instantiated {
+  elements: Map<string, GstObject>;
+  /** Sink pads requested from aggregators/muxers, by `to` element and link index. */
+  requestedPads: GstObject[];
+}
+
+/** Creates the elements of a spec, adds them to `bin` and links them (not the outputs of a branch). */
+export function instantiate(bin: GstObject, spec: PipelineSpec, lookup: (name: string) => GstObject | undefined): Instantiated {
+  const elements = new Map<string, GstObject>();
+  for (const e of spec.elements) {
+    const el = makeElement(e);
+    bin.add(el);
+    elements.set(e.name, el);
+  }
+  const find = (name: string) => elements.get(name) ?? lookup(name);
+  const requestedPads: GstObject[] = [];
+  for (const l of spec.links) {
+    const pad = link(find(l.from), find(l.to), l);
+    if (pad) requestedPads.push(pad);
+  }
+  return { elements, requestedPads };
+}
+
+/** Links two elements; with `toPad` a request (or static) pad on the target. Returns a requested pad. */
+export function link(from: GstObject, to: GstObject, l: LinkSpec): GstObject | undefined {
+  if (!from || !to) throw new GstError('bad-spec', `cannot link ${l.from} → ${l.to}: element missing`);
+  if (!l.toPad) {
+    if (!from.link(to)) throw new GstError('link-failed', `cannot link ${l.from} → ${l.to}`);
+    return undefined;
+  }
+  let sinkPad = l.toPad.includes('%') ? null : to.getStaticPad(l.toPad);
+  const requested = !sinkPad;
+  if (!sinkPad) sinkPad = to.requestPadSimple(l.toPad);
+  if (!sinkPad) throw new GstError('link-failed', `no pad ${l.toPad} on ${l.to}`);
+  for (const [k, v] of Object.entries(l.toPadProps ?? {})) setProp(sinkPad, k, v);
+  const srcPad = from.getStaticPad('src');
+  const ret = srcPad.link(sinkPad);
+  if (ret !== Gst.PadLinkReturn.OK) throw new GstError('link-failed', `cannot link ${l.from} → ${l.to}.${l.toPad} (${ret})`);
+  return requested ? sinkPad : undefined;
+}
+
+export interface BusMessage {
+  type: 'eos' | 'error' | 'warning' | 'element' | 'latency' | 'state-changed' | 'other';
+  source: string;
+  /** Structure name of element messages (splitmuxsink-fragment-closed, level, ...). */
+  name?: string;
+  structure?: GstObject;
+  text?: string;
+  debug?: string;
+}
+
+function toMessage(msg: GstObject): BusMessage {
+  const source = msg.src ? String(msg.src.name) : '';
+  const t = msg.type;
+  if (t === Gst.MessageType.EOS) return { type: 'eos', source };
+  if (t === Gst.MessageType.ERROR || t === Gst.MessageType.WARNING) {
+    const [err, debug] = t === Gst.MessageType.ERROR ? msg.parseError() : msg.parseWarning();
+    return { type: t === Gst.MessageType.ERROR ? 'error' : 'warning', source, text: err?.message ?? String(err), debug: debug ?? undefined };
+  }
+  if (t === Gst.MessageType.ELEMENT) {
+    const structure = msg.getStructure();
+    return { type: 'element', source, name: structure?.getName(), structure };
+  }
+  if (t === Gst.MessageType.LATENCY) return { type: 'latency', source };
+  return { type: 'other', source };
+}
+
+/**
+ * Polls the bus and turns GLib's default main context from a timer: node-gtk releases GObjects
+ * only when that context runs, and bus messages are the only way events reach JS (no per-buffer
+ * callbacks, which deadlock against blocking calls).
+ */
+export function watchBus(pipeline: GstObject, onMessage: (m: BusMessage) => void, intervalMs = 20): () => void {
+  const bus = pipeline.getBus();
+  const ctx = GLib.MainContext.default();
+  const timer = setInterval(() => {
+    for (let i = 0; i < 100 && ctx.iteration(false); i++);
+    for (;;) {
+      const msg = bus.pop();
+      if (!msg) break;
+      onMessage(toMessage(msg));
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
+/** Reads a uint64 / int field of a structure as a number, or undefined. */
+export function structUint64(structure: GstObject, field: string): number | undefined {
+  const [ok, v] = structure.getUint64(field);
+  return ok ? Number(v) : undefined;
+}
+
+export function structString(structure: GstObject, field: string): string | undefined {
+  const v = structure.getString(field);
+  return v ?? undefined;
+}
+
+/** Pipeline clock base time in nanoseconds (wall clock with the realtime clock above). */
+export function baseTimeNs(pipeline: GstObject): number {
+  return Number(pipeline.getBaseTime());
+}
+
+/** min latency of a pad, through a latency query, in ns; null when the query fails. */
+export function padLatencyNs(pad: GstObject): number | null {
+  if (!pad) return null;
+  const q = Gst.Query.newLatency();
+  if (!pad.query(q)) return null;
+  const r = q.parseLatency();
+  return Array.isArray(r) ? Number(r[1]) : null;
+}
+
+export function capsString(pad: GstObject): string | null {
+  const caps = pad?.getCurrentCaps();
+  return caps ? String(caps.toString()) : null;
+}
+
+export function sendEos(element: GstObject): boolean {
+  return Boolean(element.sendEvent(Gst.Event.newEos()));
+}
+
+/** The graph in Graphviz form, for a wedged pipeline's post-mortem. */
+export function dotGraph(bin: GstObject): string {
+  return String(Gst.debugBinToDotData(bin, Gst.DebugGraphDetails.ALL));
+}
+
+export function setState(el: GstObject, state: number): boolean {
+  return el.setState(state) !== Gst.StateChangeReturn.FAILURE;
+}
+
+export function elementByName(bin: GstObject, name: string): GstObject | undefined {
+  return bin.getByName(name) ?? undefined;
+}

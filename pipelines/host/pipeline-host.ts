@@ -1,0 +1,559 @@
+// The pipeline host: a child process (forked by pipelines/supervisor.ts) that runs ONE recording
+// in GStreamer. It takes HostCommands over the IPC channel and answers with HostEvents
+// (pipelines/protocol.ts). A crash here takes down one recording, never the worker.
+//
+// Life: start → build the spec (pure builders) → instantiate → PLAYING → ready {ports} →
+// fragment-opened/closed (spool renames + metadata) and stats → stop: EOS, wait up to
+// stopTimeoutMs for it, else dump the graph and exit anyway (stopped {forced:true}).
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
+import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
+import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps } from '../builders/composite.pipeline';
+import { buildIndividual } from '../builders/individual.pipeline';
+import { DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE } from '../builders/common';
+import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
+import { SpoolWriter, type SnippetDescription } from './spool-writer';
+import {
+  baseTimeNs,
+  capsString,
+  dotGraph,
+  getProp,
+  instantiate,
+  link,
+  newPipeline,
+  padLatencyNs,
+  sendEos,
+  setProp,
+  setState,
+  State,
+  structString,
+  structUint64,
+  watchBus,
+  type BusMessage,
+  type GstObject,
+} from '../gst/gst';
+
+const EXIT_FORCED = 3;
+const MEDIA_CHECK_MS = 1000;
+/** GST_CLOCK_TIME_NONE is 2^64-1; anything this large is not a real running time. */
+const CLOCK_TIME_NONE_FLOOR = 2 ** 62;
+
+function send(event: HostEvent): void {
+  if (process.connected) process.send?.(event);
+}
+
+function exitAfterFlush(code: number): void {
+  // Let the IPC channel flush the last events before the process goes away.
+  if (process.connected) process.send?.({ type: 'pong', id: -1 } satisfies HostEvent, () => process.exit(code));
+  else process.exit(code);
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+interface Branch {
+  host: HostMedia;
+  elements: Map<string, GstObject>;
+  /** Aggregator sink pads: placeholder, camera, audio (composite). */
+  pads: GstObject[];
+  lastPackets: number;
+  lastPacketAt: number;
+  silent: boolean;
+  tile?: Tile;
+}
+
+class RecordingHost {
+  private pipeline: GstObject;
+  private elements = new Map<string, GstObject>();
+  private readonly branches = new Map<string, Branch>();
+  private readonly order: string[] = [];
+  private stopBus: () => void = () => {};
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private stopTimer: NodeJS.Timeout | null = null;
+  private stopReason = '';
+  private open: { sequence: number; runningNs: number; hosts: Set<string> } | null = null;
+  private readonly spool: SpoolWriter;
+  private readonly picker = new ActiveSpeakerPicker();
+  private layout: Layout;
+  private readonly startedAtMs = Date.now();
+  private closedBytes = 0;
+  private lastStats = { at: Date.now(), bytes: 0, framesOut: 0, cpu: process.cpuUsage() };
+
+  constructor(private readonly config: RecordingConfig) {
+    this.spool = new SpoolWriter(config.spoolDir);
+    this.layout = config.kind === 'composite' ? config.layout : { kind: 'grid' };
+  }
+
+  start(): void {
+    const c = this.config;
+    this.spool.writeState({ nextSequence: c.startSequence });
+    this.pipeline = newPipeline(c.recordingId);
+    const spec = c.kind === 'composite' ? buildComposite(c) : buildIndividual(c);
+    this.elements = instantiate(this.pipeline, spec, () => undefined).elements;
+    if (c.kind === 'individual') {
+      this.branches.set(c.hostId, this.newBranch(c.host, this.elements, []));
+      this.order.push(c.hostId);
+    }
+    this.stopBus = watchBus(this.pipeline, (m) => this.onMessage(m));
+    if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
+    if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
+    const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
+    send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
+    this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
+    this.timers.push(setInterval(() => this.emitStats(), c.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS));
+  }
+
+  private find(name: string): GstObject | undefined {
+    return this.elements.get(name) ?? this.pipeline.getByName(name) ?? undefined;
+  }
+
+  private newBranch(host: HostMedia, elements: Map<string, GstObject>, pads: GstObject[]): Branch {
+    return { host, elements, pads, lastPackets: 0, lastPacketAt: Date.now(), silent: false };
+  }
+
+  private ports(hostId: string): InputPorts {
+    const port = (media: 'video' | 'audio') => {
+      const src = this.find(inputNames(hostId, media).src);
+      return src ? { rtpPort: Number(getProp(src, 'port')) } : undefined;
+    };
+    const out: InputPorts = { hostId };
+    const v = port('video');
+    const a = port('audio');
+    if (v) out.video = v;
+    if (a) out.audio = a;
+    return out;
+  }
+
+  // ---- composite: hosts join and leave while playing -------------------------------------------
+  private get composite(): CompositeRecordingConfig {
+    if (this.config.kind !== 'composite') throw new Error('not a composite recording');
+    return this.config;
+  }
+
+  private tiles(hostIds: string[]): Map<string, Tile> {
+    const c = this.composite;
+    return new Map(layoutTiles(this.layout, hostIds, c.width, c.height, this.picker.speaker).map((t) => [t.hostId, t]));
+  }
+
+  private addBranch(host: HostMedia, live: boolean): void {
+    if (this.branches.has(host.hostId)) throw new Error(`host ${host.hostId} is already in the recording`);
+    const hostIds = [...this.order, host.hostId];
+    const tiles = this.tiles(hostIds);
+    const spec = buildHostBranch(this.composite, host, tiles.get(host.hostId)!);
+    const { elements } = instantiate(this.pipeline, spec, (n) => this.find(n));
+    const pads = spec.outputs.map((o) => link(elements.get(o.from), this.find(o.to), o));
+    if (live) {
+      // Downstream first: a branch started upstream-first sometimes never starts flowing.
+      for (const e of [...spec.elements].reverse()) elements.get(e.name).syncStateWithParent();
+    }
+    const branch = this.newBranch(host, elements, pads);
+    branch.tile = tiles.get(host.hostId);
+    this.branches.set(host.hostId, branch);
+    this.order.push(host.hostId);
+    this.open?.hosts.add(host.hostId);
+    this.applyLayout();
+  }
+
+  private removeBranch(hostId: string): Promise<void> {
+    const b = this.branches.get(hostId);
+    if (!b) return Promise.reject(new Error(`no host ${hostId} in the recording`));
+    this.branches.delete(hostId);
+    this.order.splice(this.order.indexOf(hostId), 1);
+    this.picker.remove(hostId);
+    this.applyLayout();
+    // EOS into the branch's sources; once every mixer pad has seen it (or a fallback timer fires
+    // for a branch whose data stopped), release the pads and drop the elements.
+    for (const [name, el] of b.elements) if (/-(src)$/.test(name)) sendEos(el);
+    const deadline = Date.now() + 1000 + jitterLatencyMs(this.config);
+    return new Promise((resolve) => {
+      const poll = setInterval(() => {
+        const done = b.pads.every((p) => (typeof p.isEos === 'function' ? p.isEos() : true));
+        if (!done && Date.now() < deadline) return;
+        clearInterval(poll);
+        for (const pad of b.pads) {
+          const peer = pad.getPeer();
+          if (peer) peer.unlink(pad);
+          pad.getParentElement().releaseRequestPad(pad);
+        }
+        for (const el of b.elements.values()) {
+          el.setLockedState(true);
+          setState(el, State.NULL);
+          this.pipeline.remove(el);
+        }
+        resolve();
+      }, 50);
+    });
+  }
+
+  private applyLayout(): void {
+    if (this.config.kind !== 'composite') return;
+    const tiles = this.tiles(this.order);
+    for (const [hostId, b] of this.branches) {
+      const tile = tiles.get(hostId)!;
+      const n = branchNames(hostId);
+      const [phPad, camPad] = b.pads;
+      for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) setProp(phPad, k, v);
+      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) setProp(camPad, k, v);
+      // Only on a size change: a caps change renegotiates the branch.
+      if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
+        setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, this.composite.fps));
+      }
+      b.tile = tile;
+    }
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------
+  async command(cmd: HostCommand): Promise<void> {
+    switch (cmd.type) {
+      case 'ping':
+        send({ type: 'pong', id: cmd.id });
+        return;
+      case 'stop':
+        this.stop(cmd.reason);
+        return;
+      case 'add-input':
+        if (this.stopping) return;
+        this.addBranch(cmd.host, true);
+        send({ type: 'input-added', inputs: this.ports(cmd.host.hostId) });
+        return;
+      case 'remove-input':
+        await this.removeBranch(cmd.hostId);
+        send({ type: 'input-removed', hostId: cmd.hostId });
+        return;
+      case 'set-layout':
+        this.layout = cmd.layout;
+        this.applyLayout();
+        return;
+      case 'set-camera': {
+        const b = this.branch(cmd.hostId);
+        b.host = { ...b.host, camera: cmd.on };
+        this.applyLayout();
+        return;
+      }
+      case 'set-microphone': {
+        const b = this.branch(cmd.hostId);
+        b.host = { ...b.host, microphone: cmd.on };
+        if (this.config.kind === 'composite') setProp(b.elements.get(branchNames(cmd.hostId).volume), 'mute', !cmd.on);
+        else {
+          const pad = this.find(inputNames(cmd.hostId, 'audio').queue).getStaticPad('src').getPeer();
+          setProp(pad, 'volume', cmd.on ? 1 : 0);
+        }
+        return;
+      }
+      case 'set-sync': {
+        const ms = cmd.audioDelayMs;
+        const jb = (media: 'video' | 'audio') => this.find(inputNames(cmd.hostId, media).jitter);
+        this.branch(cmd.hostId);
+        if (jb('audio')) setProp(jb('audio'), 'ts-offset', Math.max(0, ms) * 1_000_000);
+        if (jb('video')) setProp(jb('video'), 'ts-offset', Math.max(0, -ms) * 1_000_000);
+        return;
+      }
+      case 'start':
+        throw new Error('already started');
+    }
+  }
+
+  private branch(hostId: string): Branch {
+    const b = this.branches.get(hostId);
+    if (!b) throw new Error(`no host ${hostId} in the recording`);
+    return b;
+  }
+
+  // ---- bus -----------------------------------------------------------------------------------------
+  private onMessage(m: BusMessage): void {
+    switch (m.type) {
+      case 'element':
+        if (m.name === 'splitmuxsink-fragment-opened') this.fragmentOpened(m.structure);
+        else if (m.name === 'splitmuxsink-fragment-closed') this.fragmentClosed(m.structure);
+        else if (m.name === 'level') this.level(m);
+        return;
+      case 'latency':
+        // A branch added later may bring more latency; recompute so it is not dropped as late.
+        this.pipeline.recalculateLatency();
+        return;
+      case 'warning':
+        send({ type: 'warning', code: 'gstreamer-warning', message: `${m.source}: ${m.text}`, ...this.hostOf(m.source) });
+        return;
+      case 'error': {
+        const host = this.hostOf(m.source);
+        // An error inside one host's branch costs that host's media, not the recording.
+        const fatal = !host.hostId;
+        send({ type: 'error', code: 'streaming-error', message: `${m.source}: ${m.text}`, fatal, ...(m.debug ? { debug: m.debug } : {}), ...host });
+        if (fatal) this.stop(`error: ${m.text}`);
+        return;
+      }
+      case 'eos':
+        void this.finished();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private hostOf(source: string): { hostId?: string } {
+    for (const hostId of this.branches.keys()) if (source.startsWith(`${hostId}-`)) return { hostId };
+    return {};
+  }
+
+  private wallTime(runningNs: number): Date {
+    return new Date((baseTimeNs(this.pipeline) + runningNs) / 1e6);
+  }
+
+  private fragmentOpened(s: GstObject): void {
+    const location = structString(s, 'location') ?? '';
+    const raw = structUint64(s, 'running-time') ?? 0;
+    const runningNs = raw >= CLOCK_TIME_NONE_FLOOR ? 0 : raw;
+    const m = /\.(\d+)\.mp[34]\.part$/.exec(location);
+    const sequence = m ? Number(m[1]) : -1;
+    this.open = { sequence, runningNs, hosts: new Set(this.order) };
+    send({ type: 'fragment-opened', sequence, startTime: this.wallTime(runningNs).toISOString() });
+  }
+
+  private fragmentClosed(s: GstObject): void {
+    const location = structString(s, 'location') ?? '';
+    const endNs = structUint64(s, 'running-time') ?? 0;
+    const startNs = this.open?.runningNs ?? endNs;
+    const hosts = [...(this.open?.hosts ?? new Set(this.order))];
+    this.open = null;
+    // A fragment opened and closed by EOS without a single buffer (no media at all) has no
+    // running time: nothing to ship.
+    if (endNs <= startNs || endNs >= CLOCK_TIME_NONE_FLOOR) {
+      rmSync(location, { force: true });
+      send({ type: 'warning', code: 'empty-snippet', message: `dropped an empty snippet (${location})` });
+      return;
+    }
+    try {
+      const info = this.spool.close(location, this.wallTime(startNs), this.wallTime(endNs), this.describe(hosts));
+      this.closedBytes += info.sizeBytes;
+      send({ type: 'fragment-closed', ...info });
+    } catch (err) {
+      send({ type: 'error', code: 'spool-write-failed', message: (err as Error).message, fatal: false });
+    }
+  }
+
+  private describe(hosts: string[]): SnippetDescription {
+    const c = this.config;
+    const base = { livestreamId: c.livestreamId, recordingId: c.recordingId, hosts };
+    if (c.kind === 'composite') {
+      return {
+        ...base,
+        kind: 'composite',
+        variant: 'av',
+        contentType: 'video/mp4',
+        video: { codec: 'H264', width: c.width, height: c.height, fps: c.fps },
+        audio: { codec: 'AAC', sampleRate: 48000, channels: 2 },
+      };
+    }
+    if (c.variant === 'audio') {
+      return { ...base, kind: 'individual', hostId: c.hostId, variant: 'audio', contentType: 'audio/mpeg', audio: { codec: 'MP3', sampleRate: 48000, channels: 2 } };
+    }
+    // Passed-through video keeps the sender's size: read it from the negotiated caps.
+    const caps = capsString(this.find(inputNames(c.hostId, 'video').queue)?.getStaticPad('src')) ?? '';
+    const num = (field: string) => Number(new RegExp(`${field}=\\(int\\)(\\d+)`).exec(caps)?.[1] ?? 0);
+    const fr = /framerate=\(fraction\)(\d+)\/(\d+)/.exec(caps);
+    return {
+      ...base,
+      kind: 'individual',
+      hostId: c.hostId,
+      variant: 'av',
+      contentType: 'video/mp4',
+      video: { codec: 'H264', width: num('width'), height: num('height'), fps: fr && Number(fr[2]) > 0 ? Number(fr[1]) / Number(fr[2]) : 0 },
+      audio: { codec: 'AAC', sampleRate: 48000, channels: 2 },
+    };
+  }
+
+  private level(m: BusMessage): void {
+    if (this.config.kind !== 'composite') return;
+    const host = this.hostOf(m.source).hostId;
+    const b = host ? this.branches.get(host) : undefined;
+    if (!b || !b.host.microphone) return;
+    // rms is a GValueArray (one value per channel); its serialised form is the portable way to read it.
+    const text = String(m.structure.toString());
+    const rms = /rms=\(double\)\{([^}]*)\}/.exec(text)?.[1]?.split(',').map(Number) ?? [];
+    if (rms.length === 0) return;
+    const db = Math.max(...rms.filter((v) => Number.isFinite(v)), -100);
+    if (this.picker.update(b.host.hostId, db, Date.now()) && this.layout.kind === 'active-speaker') this.applyLayout();
+  }
+
+  // ---- health --------------------------------------------------------------------------------------
+  private packets(b: Branch): number {
+    let total = 0;
+    for (const media of ['video', 'audio'] as const) {
+      const jb = b.elements.get(inputNames(b.host.hostId, media).jitter);
+      if (!jb) continue;
+      const stats = jb.stats;
+      total += (stats && structUint64(stats, 'num-pushed')) ?? 0;
+    }
+    return total;
+  }
+
+  private checkMedia(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    for (const b of this.branches.values()) {
+      const p = this.packets(b);
+      if (p !== b.lastPackets) {
+        b.lastPackets = p;
+        b.lastPacketAt = now;
+        b.silent = false;
+      } else if (!b.silent && now - b.lastPacketAt >= this.config.noMediaWarningMs) {
+        b.silent = true;
+        send({ type: 'warning', code: 'no-media', hostId: b.host.hostId, message: `no RTP from host ${b.host.hostId} for ${now - b.lastPacketAt} ms` });
+      }
+    }
+  }
+
+  private emitStats(): void {
+    const now = Date.now();
+    const dt = (now - this.lastStats.at) / 1000;
+    const branches: BranchStats[] = [];
+    for (const b of this.branches.values()) {
+      for (const media of ['video', 'audio'] as const) {
+        const n = inputNames(b.host.hostId, media);
+        const q = b.elements.get(n.queue);
+        const jb = b.elements.get(n.jitter);
+        if (!q || !jb) continue;
+        const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
+        const framesIn = rate ? Number(getProp(rate, 'in')) : 0;
+        const stats = jb.stats;
+        const maxTime = Number(getProp(q, 'max-size-time')) || 1;
+        branches.push({
+          hostId: b.host.hostId,
+          media,
+          packetsIn: (stats && structUint64(stats, 'num-pushed')) ?? 0,
+          framesIn,
+          fpsIn: 0,
+          queueFill: Math.min(1, Number(getProp(q, 'current-level-time')) / maxTime),
+          dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0),
+          lastBufferAgeMs: now - b.lastPacketAt,
+        });
+      }
+    }
+    const outRate = this.find(OUTPUT_RATE);
+    const framesOut = outRate ? Number(getProp(outRate, 'out')) : 0;
+    const enc = this.find('venc');
+    const encLatency = enc ? (padLatencyNs(enc.getStaticPad('src')) ?? 0) - (padLatencyNs(enc.getStaticPad('sink')) ?? 0) : null;
+    const bytes = this.closedBytes + this.partBytes();
+    const cpu = process.cpuUsage();
+    const stats: PipelineStats = {
+      uptimeMs: now - this.startedAtMs,
+      framesOut,
+      fpsOut: dt > 0 ? (framesOut - this.lastStats.framesOut) / dt : 0,
+      droppedOut: outRate ? Number(getProp(outRate, 'drop')) : 0,
+      bitrateKbps: dt > 0 ? Math.round(((bytes - this.lastStats.bytes) * 8) / dt / 1000) : 0,
+      encoderLatencyMs: encLatency === null ? null : Math.max(0, encLatency / 1e6),
+      branches,
+      ...(this.config.kind === 'composite' ? { activeSpeaker: this.picker.speaker } : {}),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rssBytes: process.memoryUsage().rss,
+    };
+    for (const b of branches) {
+      const prev = this.prevFrames.get(`${b.hostId}/${b.media}`) ?? b.framesIn;
+      b.fpsIn = dt > 0 ? (b.framesIn - prev) / dt : 0;
+      this.prevFrames.set(`${b.hostId}/${b.media}`, b.framesIn);
+    }
+    this.lastStats = { at: now, bytes, framesOut, cpu };
+    send({ type: 'stats', stats });
+  }
+
+  private readonly prevFrames = new Map<string, number>();
+
+  private partBytes(): number {
+    if (!this.open) return 0;
+    try {
+      const ext = this.config.kind === 'individual' && this.config.variant === 'audio' ? 'mp3' : 'mp4';
+      const name = `.${String(this.open.sequence).padStart(6, '0')}.${ext}.part`;
+      return statSync(join(this.config.spoolDir, name)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  // ---- stop ----------------------------------------------------------------------------------------
+  stop(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stopReason = reason;
+    for (const t of this.timers) clearInterval(t);
+    this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
+    // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
+    // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a
+    // live test source (silence, background) may be blocked in splitmuxsink waiting for the RTP
+    // stream that never came; that stream's EOS releases it. Then the rest, one per loop turn.
+    const all = [...this.elements.values(), ...[...this.branches.values()].flatMap((b) => [...b.elements.values()])];
+    const unique = [...new Set(all)];
+    const isSource = (el: GstObject) => el.getStaticPad('sink') === null && el.getStaticPad('src') !== null;
+    const sources = unique.filter(isSource);
+    const rtp = sources.filter((el) => String(el.name).endsWith('-src') && getProp(el, 'port') !== undefined);
+    const rest = sources.filter((el) => !rtp.includes(el));
+    const next = (list: GstObject[]) => {
+      const el = list.shift();
+      if (!el) return;
+      sendEos(el);
+      setImmediate(() => next(list));
+    };
+    next([...rtp, ...rest]);
+  }
+
+  private finished(): void {
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    this.stopBus();
+    setState(this.pipeline, State.NULL);
+    send({ type: 'eos' });
+    send({ type: 'stopped', forced: false, reason: this.stopReason || 'end of stream' });
+    exitAfterFlush(0);
+  }
+
+  private forceStop(): void {
+    let graphDump: string | undefined;
+    try {
+      graphDump = join(this.config.spoolDir, `pipeline-${Date.now()}.dot`);
+      writeFileSync(graphDump, dotGraph(this.pipeline));
+    } catch {
+      graphDump = undefined;
+    }
+    send({ type: 'stopped', forced: true, reason: `${this.stopReason}: no EOS within ${this.config.stopTimeoutMs} ms`, ...(graphDump ? { graphDump } : {}) });
+    // The pipeline may be wedged: do not touch it again, just leave.
+    exitAfterFlush(EXIT_FORCED);
+  }
+}
+
+// ---- process wiring ------------------------------------------------------------------------------
+let host: RecordingHost | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+function handle(cmd: HostCommand): Promise<void> {
+  if (cmd.type === 'start') {
+    if (host) throw new Error('already started');
+    host = new RecordingHost(cmd.config);
+    try {
+      host.start();
+    } catch (err) {
+      send({ type: 'error', code: 'start-failed', message: (err as Error).message, fatal: true });
+      exitAfterFlush(1);
+    }
+    return Promise.resolve();
+  }
+  if (cmd.type === 'ping') {
+    send({ type: 'pong', id: cmd.id });
+    return Promise.resolve();
+  }
+  if (!host) throw new Error(`${cmd.type} before start`);
+  return host.command(cmd);
+}
+
+process.on('message', (cmd: HostCommand) => {
+  // Pings skip the queue: the watchdog measures the event loop, not a slow removal.
+  if (cmd.type === 'ping') return void send({ type: 'pong', id: cmd.id });
+  queue = queue
+    .then(() => handle(cmd))
+    .catch((err: Error) => send({ type: 'error', code: 'bad-command', message: `${cmd.type}: ${err.message}`, fatal: false }));
+});
+
+const gracefulStop = (reason: string) => () => (host ? host.stop(reason) : process.exit(0));
+process.on('SIGTERM', gracefulStop('SIGTERM'));
+process.on('SIGINT', gracefulStop('SIGINT'));
+// The supervisor is gone: finish the open snippet rather than lose it.
+process.on('disconnect', gracefulStop('supervisor disconnected'));
+

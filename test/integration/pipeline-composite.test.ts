@@ -1,0 +1,97 @@
+// The composite on real GStreamer with RTP over loopback: three hosts (VP8 and H.264) into a
+// 640x360@15 H.264+AAC canvas cut into 3 s snippets; a fourth host added and one removed while
+// it plays, with no gap between snippets; a layout change and a camera toggle on the way.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { SnippetMetadata } from '../../pipelines/spool';
+import { decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
+import { compositeConfig, hostMedia, recorder, sleep, tempSpool } from '../support/recording';
+import { sendHost, type RtpSender } from '../support/rtp-sender';
+
+const cleanups: Array<() => unknown> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+test('composite: 3 hosts, one added and one removed mid-recording, contiguous playable 640x360@15 H.264+AAC snippets', { timeout: 90_000 }, async () => {
+  const spool = tempSpool('composite');
+  cleanups.push(spool.cleanup);
+  const { sup, events, closed } = recorder();
+  cleanups.push(() => sup.kill());
+  const hosts = [hostMedia('a', 'VP8'), hostMedia('b', 'H264'), hostMedia('c', 'VP8')];
+  const ready = await sup.start(compositeConfig(spool.dir, hosts));
+  assert.deepEqual(ready.inputs.map((i) => i.hostId), ['a', 'b', 'c']);
+  const senders = new Map<string, RtpSender>();
+  for (const [k, i] of ready.inputs.entries()) {
+    senders.set(i.hostId, sendHost({ videoPort: i.video!.rtpPort, audioPort: i.audio!.rtpPort, videoCodec: hosts[k]!.video.codec, toneHz: 300 + 200 * k }));
+  }
+  cleanups.push(async () => {
+    for (const s of senders.values()) await s.stop();
+  });
+
+  await sup.next('fragment-closed', 15_000, (e) => e.sequence === 0);
+  sup.send({ type: 'add-input', host: hostMedia('d', 'VP8') });
+  const added = await sup.next('input-added', 10_000);
+  assert.equal(added.inputs.hostId, 'd');
+  senders.set('d', sendHost({ videoPort: added.inputs.video!.rtpPort, audioPort: added.inputs.audio!.rtpPort }));
+  await sup.next('fragment-closed', 15_000, (e) => e.sequence === 1);
+  sup.send({ type: 'remove-input', hostId: 'a' });
+  await sup.next('input-removed', 10_000);
+  await senders.get('a')!.stop();
+  sup.send({ type: 'set-camera', hostId: 'b', on: false });
+  sup.send({ type: 'set-layout', layout: { kind: 'active-speaker' } });
+  await sup.next('fragment-closed', 15_000, (e) => e.sequence === 3);
+  const exit = await sup.stop('test done', 20_000);
+  assert.equal(exit.clean, true, exit.reason);
+
+  const errors = events.filter((e) => e.type === 'error');
+  assert.deepEqual(errors, [], 'no streaming errors');
+  const stats = events.filter((e) => e.type === 'stats');
+  assert.ok(stats.length >= 5, 'stats every second');
+  const last = stats[stats.length - 1]!;
+  assert.ok(last.type === 'stats' && last.stats.fpsOut > 12 && last.stats.fpsOut < 18, 'output near 15 fps');
+
+  const files = readdirSync(spool.dir);
+  assert.equal(files.filter((f) => f.endsWith('.part')).length, 0);
+  const snippets = closed();
+  assert.ok(snippets.length >= 5, `snippets: ${snippets.length}`);
+  const metas = snippets.map((s) => JSON.parse(readFileSync(s.metadataLocation, 'utf8')) as SnippetMetadata);
+  for (const [i, s] of snippets.entries()) {
+    const p = probe(s.location);
+    const v = p.streams.find((x) => x.codec_type === 'video')!;
+    const a = p.streams.find((x) => x.codec_type === 'audio')!;
+    assert.equal(v.codec_name, 'h264');
+    assert.equal(v.width, 640);
+    assert.equal(v.height, 360);
+    assert.equal(v.avg_frame_rate, '15/1');
+    assert.equal(a.codec_name, 'aac');
+    assert.ok(firstVideoFrameIsKey(s.location), `snippet ${i} starts with a keyframe`);
+    assert.equal(decodeErrors(s.location), '', `snippet ${i} decodes cleanly`);
+    if (i < snippets.length - 1) {
+      assert.ok(Math.abs(Number(v.duration) - 3) < 1 / 15, `snippet ${i} is 3 s within a frame (${v.duration})`);
+      assert.ok(Math.abs(Number(a.duration) - 3) < 0.05, `snippet ${i} audio is 3 s (${a.duration})`);
+      assert.equal(metas[i + 1]!.startTime, metas[i]!.endTime, `no gap between snippets ${i} and ${i + 1}`);
+    }
+    assert.equal(join(spool.dir, metas[i]!.file), s.location);
+  }
+  assert.deepEqual(metas[0]!.hosts, ['a', 'b', 'c']);
+  assert.ok(metas[1]!.hosts.includes('d'), 'the added host is in the snippet it joined');
+  assert.deepEqual(metas[metas.length - 1]!.hosts.sort(), ['b', 'c', 'd'], 'the removed host is gone from the last snippet');
+});
+
+test('composite with zero hosts still records the canvas (background and silence)', { timeout: 40_000 }, async () => {
+  const spool = tempSpool('composite-empty');
+  cleanups.push(spool.cleanup);
+  const { sup, closed } = recorder();
+  cleanups.push(() => sup.kill());
+  await sup.start(compositeConfig(spool.dir, [], { snippetSeconds: 2 }));
+  await sup.next('fragment-closed', 10_000, (e) => e.sequence === 0);
+  await sup.stop('test done', 15_000);
+  const first = closed()[0]!;
+  const p = probe(first.location);
+  assert.deepEqual(p.streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
+  assert.ok(Math.abs(Number(p.streams.find((s) => s.codec_type === 'video')!.duration) - 2) < 1 / 15);
+  await sleep(10);
+});

@@ -1,0 +1,129 @@
+// Pure parts of the media plane: pipeline builders (as data), layouts, active-speaker hysteresis
+// and the spool writer's file contract.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildComposite, buildHostBranch, padProps } from '../../pipelines/builders/composite.pipeline';
+import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
+import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
+import { parsePartName, SpoolWriter } from '../../pipelines/host/spool-writer';
+import { compositeConfig, hostMedia, individualConfig } from '../support/recording';
+
+const factories = (spec: { elements: { factory: string }[] }) => spec.elements.map((e) => e.factory);
+
+test('individual H.264 av: depayload and parse only, no decoder or encoder on the video path', () => {
+  const spec = buildIndividual(individualConfig('/spool', hostMedia('h', 'H264'), 'av'));
+  const f = factories(spec);
+  assert.ok(f.includes('rtph264depay') && f.includes('h264parse'));
+  assert.ok(!f.includes('x264enc') && !f.includes('avdec_h264'), 'no re-encode');
+  assert.ok(f.includes('avenc_aac'));
+  const sink = spec.elements.find((e) => e.factory === 'splitmuxsink')!;
+  assert.equal(sink.props!['send-keyframe-requests'], false, 'passthrough cannot ask for keyframes');
+  assert.equal(sink.props!.location, '/spool/.%06d.mp4.part');
+});
+
+test('individual VP8 av is transcoded with x264 and asks for keyframes at the cuts; audio variant is MP3 in id3v2mux', () => {
+  const vp8 = buildIndividual(individualConfig('/spool', hostMedia('h', 'VP8'), 'av', { startSequence: 7 }));
+  assert.ok(factories(vp8).includes('vp8dec') && factories(vp8).includes('x264enc'));
+  const sink = vp8.elements.find((e) => e.factory === 'splitmuxsink')!;
+  assert.equal(sink.props!['send-keyframe-requests'], true);
+  assert.equal(sink.props!['start-index'], 7);
+  const mp3 = buildIndividual(individualConfig('/spool', hostMedia('h'), 'audio'));
+  assert.ok(!factories(mp3).some((f) => /vp8|x264|h264/.test(f)), 'no video in an audio recording');
+  assert.equal(factories(mp3).filter((f) => f === 'udpsrc').length, 1);
+  assert.ok(factories(mp3).includes('lamemp3enc'));
+  assert.equal(mp3.elements.find((e) => e.factory === 'splitmuxsink')!.props!['muxer-factory'], 'id3v2mux');
+});
+
+test('every link names existing elements (builders produce consistent specs)', () => {
+  const comp = compositeConfig('/s', []);
+  const base = buildComposite(comp);
+  const branch = buildHostBranch(comp, hostMedia('x', 'H264'), gridTiles(['x'], 640, 360)[0]!);
+  const names = new Set([...base.elements, ...branch.elements].map((e) => e.name));
+  assert.equal(names.size, base.elements.length + branch.elements.length, 'unique element names');
+  for (const l of [...base.links, ...branch.links, ...branch.outputs]) {
+    assert.ok(names.has(l.from), `link from ${l.from}`);
+    assert.ok(names.has(l.to), `link to ${l.to}`);
+  }
+  for (const cfg of [individualConfig('/s', hostMedia('h', 'VP8'), 'av'), individualConfig('/s', hostMedia('h'), 'audio')]) {
+    const spec = buildIndividual(cfg);
+    const n = new Set(spec.elements.map((e) => e.name));
+    for (const l of spec.links) assert.ok(n.has(l.from) && n.has(l.to), `${l.from} → ${l.to}`);
+  }
+  assert.match(String(base.elements.find((e) => e.name === 'vmix-caps')!.props!.caps), /width=640,height=360,framerate=15\/1/);
+});
+
+test('grid layout: 1..25 hosts tile the canvas without overlap', () => {
+  for (let n = 1; n <= 25; n++) {
+    const ids = Array.from({ length: n }, (_, i) => `h${i}`);
+    const tiles = gridTiles(ids, 640, 360);
+    assert.equal(tiles.length, n);
+    for (const t of tiles) {
+      assert.ok(t.visible && t.x >= 0 && t.y >= 0 && t.x + t.width <= 640 && t.y + t.height <= 360, `n=${n} ${JSON.stringify(t)}`);
+      assert.equal(t.width % 2, 0);
+    }
+    for (const a of tiles) for (const b of tiles) if (a !== b) assert.ok(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y, `n=${n} overlap`);
+  }
+  assert.deepEqual(gridTiles(['a'], 640, 360)[0], { hostId: 'a', x: 0, y: 0, width: 640, height: 360, visible: true, zorder: 1 });
+});
+
+test('spotlight shows one host; active speaker puts the speaker large', () => {
+  const spot = layoutTiles({ kind: 'spotlight', spotlightHostId: 'b' }, ['a', 'b', 'c'], 640, 360);
+  assert.deepEqual(spot.filter((t) => t.visible).map((t) => t.hostId), ['b']);
+  const sp = speakerTiles(['a', 'b', 'c'], 640, 360, 'c');
+  const big = sp.find((t) => t.hostId === 'c')!;
+  assert.ok(sp.every((t) => t.hostId === 'c' || t.width * t.height < big.width * big.height));
+  // The camera layer hides (alpha 0) while the camera is off; the placeholder under it stays.
+  assert.equal(padProps(big, 'camera', false).alpha, 0);
+  assert.equal(padProps(big, 'placeholder', false).alpha, 1);
+});
+
+test('active speaker changes only after a louder host leads for the hold time', () => {
+  const p = new ActiveSpeakerPicker({ silenceDb: -50, marginDb: 6, holdMs: 1000, alpha: 1 });
+  assert.equal(p.update('a', -20, 0), true);
+  assert.equal(p.speaker, 'a');
+  p.update('b', -10, 100);
+  assert.equal(p.speaker, 'a', 'not yet');
+  p.update('b', -10, 600);
+  assert.equal(p.speaker, 'a');
+  p.update('b', -10, 1200);
+  assert.equal(p.speaker, 'b', 'after the hold time');
+  p.update('a', -8, 1300); // only 2 dB louder: within the margin
+  p.update('a', -8, 3000);
+  assert.equal(p.speaker, 'b');
+  p.remove('b');
+  assert.equal(p.speaker, null);
+});
+
+test('spool writer: rename, metadata via temp file, recording state', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapedeck-spool-'));
+  try {
+    assert.deepEqual(parsePartName('/x/.000012.mp4.part'), { sequence: 12, ext: 'mp4' });
+    assert.equal(parsePartName('/x/000012.mp4'), null);
+    const w = new SpoolWriter(dir);
+    writeFileSync(join(dir, '.000004.mp3.part'), 'data');
+    const info = w.close(join(dir, '.000004.mp3.part'), new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:15Z'), {
+      livestreamId: 'ls',
+      recordingId: 'host-a-1',
+      kind: 'individual',
+      hostId: 'a',
+      variant: 'audio',
+      contentType: 'audio/mpeg',
+      audio: { codec: 'MP3', sampleRate: 48000, channels: 2 },
+      hosts: ['a'],
+    });
+    assert.equal(info.location, join(dir, '000004.mp3'));
+    assert.equal(info.durationMs, 15000);
+    assert.equal(info.sizeBytes, 4);
+    assert.ok(!existsSync(join(dir, '.000004.mp3.part')));
+    const meta = JSON.parse(readFileSync(join(dir, '000004.json'), 'utf8'));
+    assert.equal(meta.schema, 'tapedeck.spool.v1');
+    assert.equal(meta.file, '000004.mp3');
+    assert.equal(meta.sequence, 4);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')), { nextSequence: 5 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
