@@ -258,6 +258,7 @@ export class MockSfu {
     }
     if (this.closed) return;
     this.closed = true;
+    await this.drain(1000);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -424,9 +425,27 @@ export class MockSfu {
     this.send(this.rtcpMode === 'mux' ? s.port : s.port + 1, s.host.spec.address, packet);
   }
 
+  private inFlight = 0;
+  private onDrained: (() => void) | undefined;
+
   private send(port: number, address: string, packet: Buffer): void {
+    this.inFlight++;
     this.socket.send(packet, port, address, (err) => {
       if (err) this.sendErrors++;
+      this.inFlight--;
+      if (this.inFlight === 0) this.onDrained?.();
+    });
+  }
+
+  /** Closing the socket cancels sends libuv has not written yet: wait for them (bounded). */
+  private drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 }
