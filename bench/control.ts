@@ -33,7 +33,9 @@ async function main() {
   const toggleEvery = arg('toggle-every', 5);
   const duration = arg('duration', 60);
   const env0 = processEnv();
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const stage = (m: string) => process.stderr.write(`[bench:control] ${m}\n`);
+  stage('starting the Temporal dev server');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTool('temporal', env0.PATH) },
@@ -42,6 +44,7 @@ async function main() {
       extraArgs: ['--dynamic-config-value', 'frontend.rps=100000', '--dynamic-config-value', 'frontend.namespaceRPS=100000'],
     },
   });
+  stage('dev server up; starting the worker');
   const media = new FakeMedia();
   const capacity = new MediaCapacity(1e9);
   const workers = await createWorkers({
@@ -62,6 +65,7 @@ async function main() {
   const reporter = startRegistryReporter({ client: env.client, controlTaskQueue: 'bench-control', workerId: 'bench', taskQueue: 'bench-media', capacity, intervalMs: 60_000 });
   await reporter.reportNow();
 
+  stage('worker up; starting livestreams');
   const started = performance.now();
   const handles = [];
   for (let i = 0; i < livestreams; i++) {
