@@ -4,6 +4,8 @@ import type { MediaCapacity } from './capacity';
 import { createPingActivities } from './ping.activity';
 import { createPlacementActivities } from './placement.activity';
 import { createShipActivities, type ShipActivityDeps } from './ship/ship.activity';
+import { createRecordingActivities } from './media/media.activities';
+import type { MediaRuntime } from './media/media-runtime';
 
 export interface ControlDependencies {
   workerIdentity: string;
@@ -16,6 +18,8 @@ export interface MediaDependencies {
   capacity: MediaCapacity;
   /** Cloud Storage, Pub/Sub and options for shipRecording; without it the activity is not offered. */
   ship?: ShipActivityDeps;
+  /** Ingest and recordings of this worker; with it the workflows' media activities are offered. */
+  media?: { runtime: MediaRuntime; spoolRoot: string };
 }
 
 export function createControlActivities(deps: ControlDependencies) {
@@ -26,6 +30,7 @@ export function createControlActivities(deps: ControlDependencies) {
 }
 
 export function createMediaActivities(deps: MediaDependencies) {
+  const ship = deps.ship ? createShipActivities(deps.ship) : undefined;
   return {
     ...createPingActivities(deps),
     async reserveCapacity(input: { livestreamId: string; estimatedCores: number }): Promise<boolean> {
@@ -34,6 +39,6 @@ export function createMediaActivities(deps: MediaDependencies) {
     async releaseLivestream(input: { livestreamId: string }): Promise<void> {
       deps.capacity.release(input.livestreamId);
     },
-    ...(deps.ship ? createShipActivities(deps.ship) : {}),
+    ...(deps.media ? createRecordingActivities(deps.media.runtime, deps.media.spoolRoot, ship) : (ship ?? {})),
   };
 }

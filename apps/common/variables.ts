@@ -149,6 +149,62 @@ export const TAPEDECK_PLACEMENT_FRESH_MS = variable({
   parse: int(1000, 600_000),
 });
 
+// ---- recording (media role: activities/media) ---------------------------------------------------
+export const TAPEDECK_SPOOL_DIR = variable({
+  name: 'TAPEDECK_SPOOL_DIR',
+  default: '.data/spool',
+  description: "where a media worker's pipelines write snippets until shipping has uploaded and announced them (`{livestreamId}/{recording}/{run}/`)",
+  parse: str,
+});
+export const TAPEDECK_SNIPPET_SECONDS = variable({
+  name: 'TAPEDECK_SNIPPET_SECONDS',
+  default: '15',
+  description: 'snippet length of new livestreams (the contract says 15; shorter only for tests and demos)',
+  parse: int(2, 300),
+});
+export const TAPEDECK_COMPOSITE_VIDEO_KBPS = variable({
+  name: 'TAPEDECK_COMPOSITE_VIDEO_KBPS',
+  default: '5000',
+  description: 'bitrate cap of the composite H.264 (x264) encode, kbit/s',
+  parse: int(100, 50_000),
+});
+export const TAPEDECK_INDIVIDUAL_VIDEO_KBPS = variable({
+  name: 'TAPEDECK_INDIVIDUAL_VIDEO_KBPS',
+  default: '2000',
+  description: 'bitrate cap when a VP8 host is transcoded to H.264 for its individual recording, kbit/s',
+  parse: int(100, 50_000),
+});
+export const TAPEDECK_AUDIO_KBPS = variable({
+  name: 'TAPEDECK_AUDIO_KBPS',
+  default: '44',
+  description: 'AAC bitrate of recordings, kbit/s',
+  parse: int(16, 320),
+});
+export const TAPEDECK_X264_PRESET = variable({
+  name: 'TAPEDECK_X264_PRESET',
+  default: 'ultrafast',
+  description: 'x264 speed preset of the composite (ultrafast, superfast, veryfast, faster, fast, medium)',
+  parse: oneOf('ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'),
+});
+export const TAPEDECK_NO_MEDIA_WARNING_MS = variable({
+  name: 'TAPEDECK_NO_MEDIA_WARNING_MS',
+  default: '10000',
+  description: 'a recording that receives no packets for this long reports a `no-media` warning',
+  parse: int(1000, 600_000),
+});
+export const TAPEDECK_STOP_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_STOP_TIMEOUT_MS',
+  default: '10000',
+  description: 'how long a stopping pipeline may take to finalize its last snippet before it is killed (with a graph dump)',
+  parse: int(500, 600_000),
+});
+export const TAPEDECK_RECORD_HEARTBEAT_MS = variable({
+  name: 'TAPEDECK_RECORD_HEARTBEAT_MS',
+  default: '5000',
+  description: 'how often the record activity heartbeats its progress (last snippet, frames, bitrate, warnings)',
+  parse: int(100, 60_000),
+});
+
 // ---- shipping (media role: activities/ship) ----------------------------------------------------
 export const TAPEDECK_SHIP_RESCAN_MS = variable({
   name: 'TAPEDECK_SHIP_RESCAN_MS',

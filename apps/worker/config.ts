@@ -1,8 +1,10 @@
 // Configuration of the worker process, validated once at start-up.
 import { cpus, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
+import { ingestVariables } from '../../pipelines/ingest/config';
 
 export function loadWorkerConfig(env: Env) {
   const c = loadConfig(env, {
@@ -19,6 +21,15 @@ export function loadWorkerConfig(env: Env) {
     httpHost: v.TAPEDECK_WORKER_HTTP_HOST,
     httpPort: v.TAPEDECK_WORKER_HTTP_PORT,
     shutdownGraceMs: v.TAPEDECK_SHUTDOWN_GRACE_MS,
+    ...ingestVariables,
+    spoolDir: v.TAPEDECK_SPOOL_DIR,
+    compositeVideoKbps: v.TAPEDECK_COMPOSITE_VIDEO_KBPS,
+    individualVideoKbps: v.TAPEDECK_INDIVIDUAL_VIDEO_KBPS,
+    audioKbps: v.TAPEDECK_AUDIO_KBPS,
+    x264Preset: v.TAPEDECK_X264_PRESET,
+    noMediaWarningMs: v.TAPEDECK_NO_MEDIA_WARNING_MS,
+    stopTimeoutMs: v.TAPEDECK_STOP_TIMEOUT_MS,
+    recordHeartbeatMs: v.TAPEDECK_RECORD_HEARTBEAT_MS,
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,
     mediaReportMs: v.TAPEDECK_MEDIA_REPORT_MS,
     placementFreshMs: v.TAPEDECK_PLACEMENT_FRESH_MS,
@@ -31,7 +42,7 @@ export function loadWorkerConfig(env: Env) {
   });
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;
-  return Object.freeze({ ...c, workerId, mediaCapacityCores, mediaTaskQueue: mediaTaskQueue(workerId) });
+  return Object.freeze({ ...c, workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), mediaTaskQueue: mediaTaskQueue(workerId) });
 }
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

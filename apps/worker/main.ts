@@ -6,6 +6,8 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { MediaCapacity } from '../../activities/capacity';
 import { startRegistryReporter } from '../../activities/registry-reporter';
 import { ShipRegistry } from '../../activities/ship/ship.activity';
+import { MediaRuntime } from '../../activities/media/media-runtime';
+import { PortAllocator } from '../../pipelines/ingest/ports';
 import { createPubSub, createStorage, formatHostPort } from '../common/clients';
 import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
@@ -59,7 +61,27 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const capacity = new MediaCapacity(config.mediaCapacityCores);
+  const runtime = config.roles.includes('media')
+    ? new MediaRuntime({
+        client,
+        allocator: new PortAllocator(config.rtpPorts),
+        rtpAddress: config.rtpAddress,
+        spoolRoot: config.spoolDir,
+        capacity,
+        logger,
+        heartbeatMs: config.recordHeartbeatMs,
+        defaults: {
+          noMediaWarningMs: config.noMediaWarningMs,
+          stopTimeoutMs: config.stopTimeoutMs,
+          compositeVideoKbps: config.compositeVideoKbps,
+          individualVideoKbps: config.individualVideoKbps,
+          audioKbps: config.audioKbps,
+          x264Preset: config.x264Preset,
+        },
+      })
+    : undefined;
   const running = await createWorkers({
+    ...(runtime ? { media: { runtime, spoolRoot: config.spoolDir } } : {}),
     client,
     capacity,
     placementFreshMs: config.placementFreshMs,
@@ -107,7 +129,12 @@ async function main(): Promise<void> {
     state = 'stopping';
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'worker draining');
     // Tell placement first, so no new livestream lands here while running work drains.
-    void (reporter?.stop(true) ?? Promise.resolve()).finally(() => running.shutdown());
+    // Then pipelines finalize their open snippets (their activities fail retryably, so the
+    // recordings continue when this worker is back), and the Temporal workers drain.
+    void (reporter?.stop(true) ?? Promise.resolve())
+      .then(() => runtime?.shutdown())
+      .catch((e) => logger.error({ err: e }, 'media runtime shutdown failed'))
+      .finally(() => running.shutdown());
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { createControlActivities, createMediaActivities } from '../../activities';
 import { MediaCapacity } from '../../activities/capacity';
 import type { ShipActivityDeps } from '../../activities/ship/ship.activity';
+import type { MediaRuntime } from '../../activities/media/media-runtime';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -26,6 +27,8 @@ export interface WorkerSetup {
   maxConcurrentActivities?: number;
   /** Real clients for the media role's shipping activity (main.ts builds them from config). */
   ship?: ShipActivityDeps;
+  /** The media role's ingest and recordings (main.ts builds it from config). */
+  media?: { runtime: MediaRuntime; spoolRoot: string };
 }
 
 export interface RunningWorkers {
@@ -72,7 +75,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
       await Worker.create({
         ...common,
         taskQueue: setup.mediaTaskQueue,
-        activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity, ...(setup.ship ? { ship: setup.ship } : {}) }),
+        activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity, ...(setup.ship ? { ship: setup.ship } : {}), ...(setup.media ? { media: setup.media } : {}) }),
       }),
     );
   }

@@ -34,6 +34,8 @@ export interface HostIngestOptions {
   /** Local wall clock in ms with sub-ms resolution; injectable for tests. */
   now?: () => number;
   lipSync?: LipSyncOptions;
+  /** Exact RTP ports to bind (after a worker restart the SFU keeps sending to the old ones). */
+  ports?: { video?: number; audio?: number };
 }
 
 export interface MediaEndpoint {
@@ -355,6 +357,22 @@ async function bindSocket(address: string, port: number): Promise<Socket> {
 
 async function bindEndpoint(options: HostIngestOptions, medium: Medium, codec: string, payloadType: number): Promise<Endpoint> {
   const { allocator, address } = options;
+  const wanted = options.ports?.[medium];
+  if (wanted !== undefined) {
+    if (!allocator.claim(wanted)) throw new Error(`RTP port ${wanted} (${medium}) is outside TAPEDECK_RTP_PORTS, odd, or already in use on this worker`);
+    try {
+      const rtp = await bindSocket(address, wanted);
+      const rtcp = await bindSocket(address, wanted + 1).catch((e) => {
+        rtp.close();
+        throw e;
+      });
+      for (const s of [rtp, rtcp]) trySetBuffer(s);
+      return new Endpoint(medium, codec, payloadType, wanted, rtp, rtcp);
+    } catch (e) {
+      allocator.release(wanted);
+      throw e;
+    }
+  }
   const busy: number[] = [];
   try {
     for (;;) {

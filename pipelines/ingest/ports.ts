@@ -59,6 +59,14 @@ export class PortAllocator {
     throw new PortRangeExhaustedError(this.range, this.inUse.size);
   }
 
+  /** Takes a specific pair (a restarted worker re-opening the endpoints the SFU already sends to).
+   *  False when it is outside the range, odd, or already in use here. */
+  claim(rtpPort: number): boolean {
+    if (!this.pairs.includes(rtpPort) || this.inUse.has(rtpPort)) return false;
+    this.inUse.add(rtpPort);
+    return true;
+  }
+
   /** Returns a pair; releasing a port that is not allocated is a bug in the caller. */
   release(rtpPort: number): void {
     if (!this.inUse.delete(rtpPort)) throw new Error(`RTP port ${rtpPort} was not allocated`);

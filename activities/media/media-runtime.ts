@@ -1,0 +1,436 @@
+// What one media worker process holds for the livestreams placed on it: each host's RTP ingest
+// (the UDP endpoints the SFU sends to) and each running recording (a pipeline host process fed
+// by those ingests). The media activities are thin wrappers over this; it lives as long as the
+// worker process, which is why every activity of a livestream runs on that worker's own queue.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure, CancelledFailure, type Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../apps/common/logger';
+import type { CompositeRecordingConfig, HostMedia, IndividualRecordingConfig, RecordingConfig } from '../../pipelines/config';
+import { COMPOSITE_DEFAULTS } from '../../pipelines/config';
+import { HostIngest, setSyncCommand, type IngestEvent } from '../../pipelines/ingest/host-ingest';
+import type { PortAllocator } from '../../pipelines/ingest/ports';
+import type { FragmentInfo, HostEvent, InputPorts, PipelineStats } from '../../pipelines/protocol';
+import { FINISHED_MARKER_FILE, RECORDING_STATE_FILE, type FinishedMarker, type RecordingState } from '../../pipelines/spool';
+import { PipelineSupervisor } from '../../pipelines/supervisor';
+import { compositeCores, individualCores } from '../../workflows/capacity';
+import { compositeDesiredQuery, statusQuery } from '../../workflows/contract';
+import type { CompositeDesired, IngestEndpoints, LivestreamState, RecordingSummary } from '../../workflows/livestream.types';
+import type { RecordActivityInput } from '../contracts';
+import type { MediaCapacity } from '../capacity';
+
+export interface RecordingDefaults {
+  noMediaWarningMs: number;
+  stopTimeoutMs: number;
+  compositeVideoKbps: number;
+  individualVideoKbps: number;
+  audioKbps: number;
+  x264Preset: CompositeRecordingConfig['x264Preset'];
+}
+
+export interface MediaRuntimeDeps {
+  client: Client;
+  allocator: PortAllocator;
+  rtpAddress: string;
+  spoolRoot: string;
+  capacity: MediaCapacity;
+  logger: Logger;
+  defaults: RecordingDefaults;
+  heartbeatMs: number;
+  /** Environment of the pipeline host processes (default: inherited). */
+  hostEnv?: Record<string, string>;
+}
+
+/** Heartbeat details of the record activity; a retry resumes its numbering from them. */
+export interface RecordProgress {
+  nextSequence: number;
+  snippets: number;
+  lastSnippet: { sequence: number; endTime: string } | null;
+  framesOut: number;
+  fpsOut: number;
+  bitrateKbps: number;
+  warnings: string[];
+  restarts: number;
+}
+
+interface ActiveRecording {
+  input: RecordActivityInput;
+  supervisor: PipelineSupervisor;
+  hosts: Map<string, HostMedia>;
+  layout: CompositeDesired['layout'];
+  subscribed: Set<string>;
+  requestStop: (reason: string) => void;
+}
+
+const ingestKey = (livestreamId: string, hostId: string) => `${livestreamId}/${hostId}`;
+const recordingKey = (livestreamId: string, recordingId: string) => `${livestreamId}/${recordingId}`;
+
+/** One folder per recording run (a child workflow): periods of a host never share a folder. */
+export function runFolder(spoolRoot: string, livestreamId: string, recordingId: string, workflowId: string): string {
+  const run = workflowId.split('/').slice(-1)[0]!.replace(/[^A-Za-z0-9_-]/g, '_');
+  return join(spoolRoot, livestreamId, recordingId, run);
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, path);
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export class MediaRuntime {
+  private readonly ingests = new Map<string, Promise<HostIngest>>();
+  private readonly recordings = new Map<string, ActiveRecording>();
+  private draining = false;
+
+  constructor(private readonly deps: MediaRuntimeDeps) {}
+
+  // ---- ingest -------------------------------------------------------------------------------
+
+  /** Opens a host's endpoints, or returns the open ones. `ports` re-binds given ports. */
+  ensureIngest(livestreamId: string, host: HostMedia, ports?: { video: number; audio: number }): Promise<HostIngest> {
+    const key = ingestKey(livestreamId, host.hostId);
+    let opening = this.ingests.get(key);
+    if (!opening) {
+      opening = HostIngest.open({
+        livestreamId,
+        hostId: host.hostId,
+        address: this.deps.rtpAddress,
+        allocator: this.deps.allocator,
+        video: host.video,
+        audio: host.audio,
+        logger: this.deps.logger,
+        ...(ports ? { ports } : {}),
+      });
+      this.ingests.set(key, opening);
+      opening.catch(() => this.ingests.delete(key));
+    }
+    return opening;
+  }
+
+  async openIngest(livestreamId: string, host: HostMedia, previous: IngestEndpoints | null): Promise<IngestEndpoints> {
+    const ingest = await this.ensureIngest(livestreamId, host, previous ? { video: previous.video.port, audio: previous.audio.port } : undefined);
+    const d = ingest.describe();
+    return {
+      address: d.address,
+      video: { port: d.video.port, payloadType: d.video.payloadType, codec: d.video.codec },
+      audio: { port: d.audio.port, payloadType: d.audio.payloadType, codec: d.audio.codec },
+    };
+  }
+
+  async closeIngest(livestreamId: string, hostId: string): Promise<void> {
+    const key = ingestKey(livestreamId, hostId);
+    const opening = this.ingests.get(key);
+    if (!opening) return;
+    this.ingests.delete(key);
+    const ingest = await opening.catch(() => undefined);
+    await ingest?.close();
+  }
+
+  ingestStats(livestreamId: string) {
+    return [...this.ingests.entries()].filter(([k]) => k.startsWith(`${livestreamId}/`));
+  }
+
+  async releaseLivestream(livestreamId: string): Promise<void> {
+    for (const [key, rec] of this.recordings) if (key.startsWith(`${livestreamId}/`)) rec.requestStop('livestream released');
+    for (const key of [...this.ingests.keys()]) if (key.startsWith(`${livestreamId}/`)) await this.closeIngest(livestreamId, key.slice(livestreamId.length + 1));
+    this.deps.capacity.release(livestreamId);
+  }
+
+  /** The ingest of a host that this process has not opened (a restarted worker): re-open it on
+   *  the ports the livestream workflow handed to the SFU. */
+  private async ingestFor(input: RecordActivityInput, host: HostMedia, parent: () => Promise<LivestreamState | undefined>): Promise<HostIngest | undefined> {
+    const key = ingestKey(input.livestreamId, host.hostId);
+    if (this.ingests.has(key)) return this.ingests.get(key)!;
+    const state = await parent();
+    const endpoints = state?.hosts[host.hostId]?.ingest;
+    if (!endpoints) return undefined;
+    return this.ensureIngest(input.livestreamId, host, { video: endpoints.video.port, audio: endpoints.audio.port });
+  }
+
+  // ---- recordings ---------------------------------------------------------------------------
+
+  isRecording(livestreamId: string, recordingId: string): boolean {
+    return this.recordings.has(recordingKey(livestreamId, recordingId));
+  }
+
+  async record(input: RecordActivityInput, ctx: Context): Promise<RecordingSummary> {
+    const { livestreamId, recordingId } = input;
+    const workflowId = ctx.info.workflowExecution!.workflowId;
+    const log = this.deps.logger.child({ livestreamId, recordingId, workflowId, attempt: ctx.info.attempt });
+    if (this.draining) throw ApplicationFailure.retryable('this media worker is shutting down', 'WorkerShutdown');
+    const folder = runFolder(this.deps.spoolRoot, livestreamId, recordingId, workflowId);
+    await mkdir(folder, { recursive: true });
+    // The recording (re)starts: whatever said it had finished is stale.
+    await rm(join(folder, FINISHED_MARKER_FILE), { force: true });
+
+    // Numbering continues from whatever got furthest: the input, the spool's own state (written
+    // when each snippet opens), or the last heartbeat.
+    const resumed = ctx.info.heartbeatDetails as RecordProgress | undefined;
+    const spoolState = await readJson<RecordingState>(join(folder, RECORDING_STATE_FILE));
+    const startSequence = Math.max(input.startSequence, spoolState?.nextSequence ?? 0, resumed?.nextSequence ?? 0);
+    const progress: RecordProgress = {
+      nextSequence: startSequence,
+      snippets: resumed?.snippets ?? 0,
+      lastSnippet: resumed?.lastSnippet ?? null,
+      framesOut: 0,
+      fpsOut: 0,
+      bitrateKbps: 0,
+      warnings: [],
+      restarts: (resumed?.restarts ?? 0) + (ctx.info.attempt > 1 ? 1 : 0),
+    };
+
+    // The current desired composite state lives in the workflow (a retry must not use the hosts
+    // it started with).
+    let desired = input.desired ?? (input.composite ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout } : undefined);
+    if (input.kind === 'composite' && ctx.info.attempt > 1) {
+      desired = await this.deps.client.workflow.getHandle(workflowId).query(compositeDesiredQuery).catch(() => desired);
+    }
+    let parentState: Promise<LivestreamState | undefined> | undefined;
+    const parent = () => (parentState ??= this.deps.client.workflow.getHandle(input.parentWorkflowId).query(statusQuery).catch(() => undefined));
+
+    const config = this.config(input, folder, startSequence, desired);
+    const hosts = new Map((config.kind === 'composite' ? config.hosts : [config.host]).map((h) => [h.hostId, h]));
+    const supervisor = new PipelineSupervisor(this.deps.hostEnv ? { env: this.deps.hostEnv } : {});
+    const key = recordingKey(livestreamId, recordingId);
+    if (this.recordings.has(key)) throw ApplicationFailure.nonRetryable(`recording ${key} already runs on this worker`, 'InvalidRecordingConfig');
+
+    let stopReason: string | undefined;
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((r) => (wake = r));
+    const active: ActiveRecording = {
+      input,
+      supervisor,
+      hosts,
+      layout: desired?.layout ?? { kind: 'grid' },
+      subscribed: new Set(),
+      requestStop: (reason) => {
+        stopReason ??= reason;
+        wake();
+      },
+    };
+
+    const fragments: FragmentInfo[] = [];
+    let stats: PipelineStats | undefined;
+    supervisor.on('event', (e: HostEvent) => {
+      if (e.type === 'fragment-closed') {
+        fragments.push(e);
+        progress.snippets += 1;
+        progress.nextSequence = Math.max(progress.nextSequence, e.sequence + 1);
+        progress.lastSnippet = { sequence: e.sequence, endTime: e.endTime };
+        log.info({ sequence: e.sequence, durationMs: e.durationMs, sizeBytes: e.sizeBytes }, 'snippet closed');
+      } else if (e.type === 'fragment-opened') {
+        progress.nextSequence = Math.max(progress.nextSequence, e.sequence + 1);
+      } else if (e.type === 'stats') {
+        stats = e.stats;
+        progress.framesOut = e.stats.framesOut;
+        progress.fpsOut = e.stats.fpsOut;
+        progress.bitrateKbps = e.stats.bitrateKbps;
+      } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
+        const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
+        progress.warnings = [...progress.warnings.filter((x) => x !== w), w].slice(-10);
+        log.warn({ code: e.code }, e.message);
+      }
+    });
+    let crashed: string | undefined;
+    supervisor.on('exit', (x) => {
+      if (!x.clean) crashed = x.reason;
+      wake();
+    });
+
+    const onSync = (e: IngestEvent) => {
+      if (e.type === 'sync') supervisor.send(setSyncCommand(e));
+    };
+    const attached: HostIngest[] = [];
+    const attach = async (ports: InputPorts) => {
+      const host = hosts.get(ports.hostId);
+      if (!host) return;
+      const ingest = await this.ingestFor(input, host, parent);
+      if (!ingest) {
+        progress.warnings.push(`no ingest for host ${ports.hostId}: it has no endpoints in the livestream`);
+        return;
+      }
+      ingest.subscribe(key, { ...(ports.video ? { video: ports.video } : {}), ...(ports.audio ? { audio: ports.audio } : {}) });
+      if (!attached.includes(ingest)) {
+        ingest.on('event', onSync);
+        attached.push(ingest);
+      }
+      active.subscribed.add(ports.hostId);
+    };
+    supervisor.on('event', (e) => {
+      if (e.type === 'input-added') void attach(e.inputs);
+      if (e.type === 'input-removed') {
+        void this.ingests.get(ingestKey(livestreamId, e.hostId))?.then((i) => i.unsubscribe(key));
+        active.subscribed.delete(e.hostId);
+      }
+    });
+
+    const cores = config.kind === 'composite' ? compositeCores(config.hosts.length) : individualCores(config.host, config.variant);
+    this.recordings.set(key, active);
+    this.deps.capacity.recordingStarted(livestreamId, key, cores);
+    const beat = setInterval(() => ctx.heartbeat(progress), this.deps.heartbeatMs);
+    ctx.heartbeat(progress);
+    let cancelled: unknown;
+    ctx.cancelled.catch((e) => {
+      cancelled = e;
+      active.requestStop('activity cancelled');
+    });
+
+    try {
+      const ready = await supervisor.start(config);
+      log.info({ pid: ready.pid, startSequence, folder }, 'recording started');
+      for (const ports of ready.inputs) await attach(ports);
+      await woken;
+      if (crashed) throw ApplicationFailure.retryable(`recording ${key}: ${crashed}`, 'PipelineCrashed');
+      const exit = await supervisor.stop(stopReason ?? 'stopped', this.deps.defaults.stopTimeoutMs + 15_000);
+      if (!exit.clean) throw ApplicationFailure.retryable(`recording ${key} did not stop cleanly: ${exit.reason}`, 'PipelineCrashed');
+      if (this.draining && !cancelled) {
+        // The last snippet is finalized; the recording itself goes on where this worker restarts.
+        throw ApplicationFailure.retryable(`recording ${key} paused: the media worker is shutting down`, 'WorkerShutdown');
+      }
+      const marker: FinishedMarker = { finishedAt: new Date().toISOString(), ...(fragments.length ? { lastSequence: fragments.at(-1)!.sequence } : {}) };
+      await writeJsonAtomic(join(folder, FINISHED_MARKER_FILE), marker);
+      log.info({ snippets: fragments.length, reason: stopReason }, 'recording finished');
+      if (cancelled) throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure('cancelled');
+      return summarize(recordingId, startSequence, progress, fragments, stats, config);
+    } finally {
+      clearInterval(beat);
+      supervisor.kill('SIGKILL'); // no-op when it already exited
+      for (const ingest of attached) {
+        ingest.unsubscribe(key);
+        ingest.off('event', onSync);
+      }
+      this.recordings.delete(key);
+      this.deps.capacity.recordingStopped(key);
+    }
+  }
+
+  /** Brings a running composite to the desired hosts and layout. */
+  async applyComposite(livestreamId: string, recordingId: string, desired: CompositeDesired): Promise<boolean> {
+    const rec = this.recordings.get(recordingKey(livestreamId, recordingId));
+    if (!rec || !rec.supervisor.running) return false;
+    const want = new Map(desired.hosts.map((h) => [h.hostId, h]));
+    for (const [hostId] of rec.hosts) {
+      if (!want.has(hostId)) {
+        rec.supervisor.send({ type: 'remove-input', hostId });
+        rec.hosts.delete(hostId);
+      }
+    }
+    for (const [hostId, h] of want) {
+      const had = rec.hosts.get(hostId);
+      if (!had) rec.supervisor.send({ type: 'add-input', host: h });
+      else {
+        if (had.camera !== h.camera) rec.supervisor.send({ type: 'set-camera', hostId, on: h.camera });
+        if (had.microphone !== h.microphone) rec.supervisor.send({ type: 'set-microphone', hostId, on: h.microphone });
+      }
+      rec.hosts.set(hostId, h);
+    }
+    if (JSON.stringify(rec.layout) !== JSON.stringify(desired.layout)) {
+      rec.supervisor.send({ type: 'set-layout', layout: desired.layout });
+      rec.layout = desired.layout;
+    }
+    return true;
+  }
+
+  /** Stops a running recording (true) or, with none running, marks the run finished so its
+   *  shipping drains and completes (false). */
+  async stopRecording(livestreamId: string, recordingId: string, workflowId: string, reason: string): Promise<boolean> {
+    const rec = this.recordings.get(recordingKey(livestreamId, recordingId));
+    if (rec) {
+      rec.requestStop(reason);
+      return true;
+    }
+    if (this.draining) throw ApplicationFailure.retryable('this media worker is shutting down', 'WorkerShutdown');
+    const folder = runFolder(this.deps.spoolRoot, livestreamId, recordingId, workflowId);
+    await mkdir(folder, { recursive: true });
+    // The recording (re)starts: whatever said it had finished is stale.
+    await rm(join(folder, FINISHED_MARKER_FILE), { force: true });
+    await writeJsonAtomic(join(folder, FINISHED_MARKER_FILE), { finishedAt: new Date().toISOString() } satisfies FinishedMarker);
+    return false;
+  }
+
+  /** Worker shutdown: every pipeline finalizes its open snippet and its activity fails
+   *  retryably, so the recording continues (next sequence) when the worker is back. */
+  async shutdown(): Promise<void> {
+    this.draining = true;
+    for (const rec of this.recordings.values()) rec.requestStop('worker shutting down');
+    for (const [key] of this.ingests) {
+      const [ls, hostId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      await this.closeIngest(ls, hostId);
+    }
+  }
+
+  private config(input: RecordActivityInput, spoolDir: string, startSequence: number, desired: CompositeDesired | undefined): RecordingConfig {
+    const d = this.deps.defaults;
+    const common = {
+      livestreamId: input.livestreamId,
+      recordingId: input.recordingId,
+      spoolDir,
+      snippetSeconds: input.snippetSeconds,
+      startSequence,
+      audioBitrateKbps: d.audioKbps,
+      noMediaWarningMs: d.noMediaWarningMs,
+      stopTimeoutMs: d.stopTimeoutMs,
+    };
+    if (input.kind === 'composite') {
+      const c: CompositeRecordingConfig = {
+        ...common,
+        kind: 'composite',
+        width: COMPOSITE_DEFAULTS.width,
+        height: COMPOSITE_DEFAULTS.height,
+        fps: COMPOSITE_DEFAULTS.fps,
+        videoBitrateKbps: d.compositeVideoKbps,
+        x264Preset: d.x264Preset,
+        layout: desired?.layout ?? { kind: 'grid' },
+        hosts: desired?.hosts ?? [],
+      };
+      return c;
+    }
+    if (!input.host || !input.hostId) throw ApplicationFailure.nonRetryable('an individual recording needs its host', 'InvalidRecordingConfig');
+    const c: IndividualRecordingConfig = {
+      ...common,
+      kind: 'individual',
+      hostId: input.hostId,
+      variant: input.variant,
+      host: input.host,
+      videoBitrateKbps: d.individualVideoKbps,
+    };
+    return c;
+  }
+}
+
+function summarize(
+  recordingId: string,
+  startSequence: number,
+  progress: RecordProgress,
+  fragments: FragmentInfo[],
+  _stats: PipelineStats | undefined,
+  config: RecordingConfig,
+): RecordingSummary {
+  const frameMs = config.kind === 'composite' ? 1000 / config.fps : 1000 / 30;
+  const gaps: RecordingSummary['gaps'] = [];
+  for (let i = 1; i < fragments.length; i++) {
+    const ms = Date.parse(fragments[i]!.startTime) - Date.parse(fragments[i - 1]!.endTime);
+    if (ms > frameMs) gaps.push({ afterSequence: fragments[i - 1]!.sequence, ms });
+  }
+  return {
+    recordingId,
+    snippets: progress.snippets,
+    firstSequence: fragments[0]?.sequence ?? (progress.snippets > 0 ? startSequence : null),
+    lastSequence: fragments.at(-1)?.sequence ?? null,
+    nextSequence: progress.nextSequence,
+    durationMs: fragments.reduce((t, f) => t + f.durationMs, 0),
+    gaps,
+    shipped: 0,
+    restarts: progress.restarts,
+    warnings: progress.warnings,
+  };
+}

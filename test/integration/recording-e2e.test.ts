@@ -1,0 +1,175 @@
+// The recording path end to end, with nothing faked: Temporal dev server, a real worker process
+// (control + media roles), the livestream and recording workflows, RTP from the mock SFU into the
+// worker's ingest, GStreamer pipelines, the spool, shipping to the GCS and Pub/Sub emulators.
+// The worker is SIGKILLed mid-recording; a new worker with the same id continues the same
+// recordings with the next sequence numbers, and nothing closed before the kill is lost.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { createStorage } from '../../apps/common/clients';
+import { MockSfu } from '../../apps/mock-sfu/sender';
+import { freePort, sleep, waitUntil } from '../../infra/stack/net';
+import { ManagedProcess } from '../../infra/stack/process';
+import { LocalStack } from '../../infra/stack/stack';
+import { PROJECT_ROOT } from '../../infra/stack/tools';
+import { readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
+import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
+import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
+import { testEnv } from '../support/env';
+import { freeStackPorts } from '../support/ports';
+
+const SNIPPET_SECONDS = 3;
+
+describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-e2e-'));
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('records, ships, survives a worker SIGKILL and stops gracefully', { timeout: 240_000 }, async () => {
+    const ports = await freeStackPorts();
+    const stack = new LocalStack({
+      env: testEnv,
+      dataDir,
+      ports,
+      projectId: 'tapedeck-e2e',
+      bucket: 'tapedeck-e2e',
+      pubsubEmulator: 'auto',
+      include: ['temporal', 'pubsub', 'gcs'],
+      reuse: false,
+      startupTimeoutMs: 60_000,
+    });
+    cleanups.push(() => stack.stop());
+    await stack.start();
+
+    const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
+    const workerEnv = async () => ({
+      ...testEnv,
+      ...stack.clientEnv,
+      TAPEDECK_WORKER_ID: 'media-e2e',
+      TAPEDECK_WORKER_HTTP_PORT: String(await freePort()),
+      TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
+      TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 39}`,
+      TAPEDECK_MEDIA_REPORT_MS: '1000',
+      TAPEDECK_RECORD_HEARTBEAT_MS: '1000',
+      TAPEDECK_SHIP_RESCAN_MS: '1000',
+      TAPEDECK_SHIP_HEARTBEAT_MS: '1000',
+      TAPEDECK_STOP_TIMEOUT_MS: '5000',
+      TAPEDECK_SHUTDOWN_GRACE_MS: '5000',
+      TAPEDECK_LOG_LEVEL: 'warn',
+    });
+    const startWorker = async (n: number) => {
+      const w = ManagedProcess.start({
+        name: `worker-${n}`,
+        command: process.execPath,
+        args: [join(PROJECT_ROOT, 'dist', 'apps', 'worker', 'main.js')],
+        env: await workerEnv(),
+        logFile: join(dataDir, 'logs', `worker-${n}.log`),
+      });
+      cleanups.push(() => w.stop(10_000));
+      return w;
+    };
+    const worker1 = await startWorker(1);
+
+    const connection = await Connection.connect({ address: stack.clientEnv.TEMPORAL_ADDRESS! });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection });
+    const livestreamId = `e2e-${Date.now()}`;
+    // Placement needs the worker's first capacity report in the media registry.
+    await waitUntil(
+      async () => {
+        const workers = await client.workflow.getHandle(MEDIA_REGISTRY_ID).query(mediaWorkersQuery);
+        return workers.some((w) => w.workerId === 'media-e2e' && !w.draining);
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the media worker to report its capacity', abort: () => worker1.deathReason() },
+    );
+
+    const handle = await client.workflow.start('livestream', {
+      taskQueue: 'tapedeck-control',
+      workflowId: livestreamWorkflowId(livestreamId),
+      args: [
+        {
+          livestreamId,
+          hosts: [{ hostId: 'ada', displayName: 'Ada', video: { codec: 'VP8', payloadType: 96 } }],
+          composite: { layout: { kind: 'grid' }, rtmp: [], hls: false },
+          individual: true,
+          snippetSeconds: SNIPPET_SECONDS,
+        },
+      ],
+    });
+    const ready = await handle.executeUpdate(readyUpdate);
+    const ada = ready.hosts.find((h) => h.hostId === 'ada')!.ingest;
+    assert.ok(ada.video.port >= rtpBase && ada.video.port <= rtpBase + 39, 'ingest port from TAPEDECK_RTP_PORTS');
+
+    const sfu = await MockSfu.create({
+      hosts: [{ hostId: 'ada', address: ada.address, video: { port: ada.video.port, payloadType: 96, codec: 'VP8' }, audio: { port: ada.audio.port, payloadType: 111 } }],
+      width: 320,
+      height: 240,
+      fps: 15,
+      rtcp: 'next-port',
+    });
+    cleanups.push(() => sfu.stop());
+    sfu.start();
+
+    const storage = createStorage({ projectId: 'tapedeck-e2e', storageEmulator: new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!), pubsubEmulator: undefined });
+    const sequences = async (recording: string) => {
+      const [files] = await storage.bucket('tapedeck-e2e').getFiles({ prefix: `livestreams/${livestreamId}/${recording}/` });
+      return files.map((f) => Number(f.name.split('/').pop()!.slice(0, 6))).sort((a, b) => a - b);
+    };
+
+    await waitUntil(async () => (await sequences('composite')).length >= 2 && (await sequences('host-ada')).length >= 2, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: 'two shipped snippets per recording',
+      abort: () => worker1.deathReason(),
+    });
+    const beforeKill = { composite: await sequences('composite'), ada: await sequences('host-ada') };
+
+    // SIGKILL the worker process alone: its pipeline hosts see the IPC channel close and
+    // finalize their open snippets, which the next worker's shipping picks up.
+    process.kill(worker1.pid!, 'SIGKILL');
+    await worker1.exited;
+    await sleep(2000);
+    const worker2 = await startWorker(2);
+
+    // The recording activities time out on their heartbeat and are retried on the same queue.
+    await waitUntil(
+      async () => {
+        const c = await sequences('composite');
+        const a = await sequences('host-ada');
+        return c.length >= beforeKill.composite.length + 3 && a.length >= beforeKill.ada.length + 3;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000, what: 'recordings to continue on the new worker', abort: () => worker2.deathReason() },
+    );
+    const status = (await handle.query(statusQuery)) as LivestreamState;
+    assert.equal(status.phase, 'recording');
+
+    await handle.signal(stopSignal, { reason: 'e2e over' });
+    const summary = (await handle.result()) as LivestreamSummary;
+    await sfu.stop();
+
+    for (const recording of ['composite', 'host-ada'] as const) {
+      const seqs = await sequences(recording);
+      const before = recording === 'composite' ? beforeKill.composite : beforeKill.ada;
+      assert.equal(new Set(seqs).size, seqs.length, `${recording}: no sequence shipped twice under different names`);
+      for (const s of before) assert.ok(seqs.includes(s), `${recording}: snippet ${s} shipped before the kill is still there`);
+      // Numbering continued: nothing after the kill reused an earlier number, and at most the
+      // snippet open at the kill is missing from the sequence.
+      const missing = [];
+      for (let s = seqs[0]!; s <= seqs.at(-1)!; s++) if (!seqs.includes(s)) missing.push(s);
+      assert.ok(missing.length <= 1, `${recording}: missing sequences ${missing.join(',')} in ${seqs.join(',')}`);
+      assert.ok(seqs.at(-1)! > before.at(-1)!, `${recording}: continued after the kill`);
+    }
+    const composite = summary.recordings.find((r) => r.kind === 'composite')!;
+    assert.equal(composite.state, 'finished');
+    assert.ok(composite.summary!.restarts >= 1, 'the composite recording was restarted once');
+    const individual = summary.recordings.filter((r) => r.kind === 'individual');
+    assert.equal(individual.length, 1);
+    assert.equal(individual[0]!.state, 'finished');
+  });
+});
