@@ -67,20 +67,27 @@ async function runRecording(input: RecordingWorkflowInput): Promise<RecordingSum
   }));
 
   // Shipping runs for the whole recording and finishes once the recording has ended and the
-  // spool is drained.
+  // spool is drained. If it ends any other way (it should not: it retries on its own), it is
+  // started again, so nothing written to the spool is left behind.
   let shipped = 0;
   let shippingError: string | undefined;
-  const shipping = long.shipRecording(ids).then(
-    (r) => {
-      shipped = r.shipped;
-    },
-    (e) => {
-      shippingError = failureText(e);
-    },
-  );
+  let recordDone = false;
+  const shipping = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await long.shipRecording(ids);
+        shipped += r.shipped;
+        shippingError = undefined;
+        if (recordDone) return;
+      } catch (e) {
+        shippingError = failureText(e);
+        if (recordDone && attempt >= 3) return;
+      }
+      await sleep('1 second');
+    }
+  })();
 
   const recordScope = new CancellationScope();
-  let recordDone = false;
   let recordError: string | undefined;
   void recordScope
     .run(() => long.record({ ...input, ...(desired ? { desired } : {}) }))

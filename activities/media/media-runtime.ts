@@ -292,8 +292,10 @@ export class MediaRuntime {
       if (crashed) throw ApplicationFailure.retryable(`recording ${key}: ${crashed}`, 'PipelineCrashed');
       const exit = await supervisor.stop(stopReason ?? 'stopped', this.deps.defaults.stopTimeoutMs + 15_000);
       if (!exit.clean) throw ApplicationFailure.retryable(`recording ${key} did not stop cleanly: ${exit.reason}`, 'PipelineCrashed');
-      if (this.draining && !cancelled) {
-        // The last snippet is finalized; the recording itself goes on where this worker restarts.
+      const workerShutdown = cancelled instanceof CancelledFailure && cancelled.message === 'WORKER_SHUTDOWN';
+      if (this.draining || workerShutdown) {
+        // The last snippet is finalized; the recording itself goes on where this worker restarts
+        // (a retryable failure, never "finished" or "cancelled").
         throw ApplicationFailure.retryable(`recording ${key} paused: the media worker is shutting down`, 'WorkerShutdown');
       }
       const marker: FinishedMarker = { finishedAt: new Date().toISOString(), ...(fragments.length ? { lastSequence: fragments.at(-1)!.sequence } : {}) };

@@ -1,13 +1,14 @@
 // The `shipRecording` activity: runs the shipper for one recording's spool folder on the media
 // worker that owns the disk, until the recording is finished (the recording activity writes
 // finished.json) and the spool is drained. Heartbeats {lastShippedSequence, backlog, latency}
-// and resumes counters from the last heartbeat; on cancellation (or worker shutdown) it finishes
-// the snippet in flight, leaves the rest in the spool for the next attempt, and reports cancelled.
+// and resumes counters from the last heartbeat; on cancellation it finishes the snippet in flight,
+// leaves the rest in the spool and reports cancelled; on worker shutdown it does the same but fails
+// retryably, so the same activity resumes on the restarted worker.
 //
 // Workflows should start it with a heartbeat timeout of ~30 s, a long start-to-close timeout
 // (the recording's length plus drain time), and unlimited retries with backoff: every step is
 // idempotent, so a retry only costs a rescan.
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Logger } from '../../apps/common/logger';
@@ -85,7 +86,15 @@ export function createShipActivities(deps: ShipActivityDeps) {
       try {
         const status = await shipper.run({ untilFinished: true, stop: ctx.cancellationSignal, ...(resumeFrom ? { resumeFrom } : {}) });
         beat();
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+        if (ctx.cancellationSignal.aborted) {
+          const reason = ctx.cancellationSignal.reason as unknown;
+          // A worker shutdown is not the workflow's cancellation: fail retryably so the same
+          // activity resumes on the restarted worker instead of ending as cancelled.
+          if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
+            throw ApplicationFailure.retryable('shipping paused: the media worker is shutting down', 'WorkerShutdown');
+          }
+          throw reason ?? new Error('cancelled');
+        }
         return {
           lastShippedSequence: status.lastShippedSequence,
           shipped: status.shipped,

@@ -130,7 +130,7 @@ describe('livestream workflow (real Temporal, media faked out)', () => {
     const lastApplied = media.applied.at(-1)!.desired;
     assert.deepEqual(lastApplied.hosts.map((h) => h.hostId).sort(), ['h1', 'h3', 'h4']);
     assert.deepEqual(lastApplied.layout, { kind: 'spotlight', spotlightHostId: 'h4' });
-    assert.ok(media.calls.some((c) => c.name === 'closeIngest' && (c.input as { hostId: string }).hostId === 'h2'), 'h2 ingest closed');
+    await eventually(async () => media.calls.some((c) => c.name === 'closeIngest' && (c.input as { hostId: string }).hostId === 'h2'), 'h2 ingest closed');
 
     const st = await status();
     assert.ok(st.notices.some((n) => n.includes('"nobody"')), 'bogus camera signal noted');

@@ -2,7 +2,8 @@
 // (control + media roles), the livestream and recording workflows, RTP from the mock SFU into the
 // worker's ingest, GStreamer pipelines, the spool, shipping to the GCS and Pub/Sub emulators.
 // The worker is SIGKILLed mid-recording; a new worker with the same id continues the same
-// recordings with the next sequence numbers, and nothing closed before the kill is lost.
+// recordings with the next sequence numbers, and nothing closed before the kill is lost. A host
+// joins the running composite, the layout changes, and the worker restarts gracefully.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { freePort, sleep, waitUntil } from '../../infra/stack/net';
 import { ManagedProcess } from '../../infra/stack/process';
 import { LocalStack } from '../../infra/stack/stack';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
-import { readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
+import { hostJoinedUpdate, layoutSignal, readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
 import { testEnv } from '../support/env';
@@ -149,9 +150,51 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
     const status = (await handle.query(statusQuery)) as LivestreamState;
     assert.equal(status.phase, 'recording');
 
+    // A second host joins the running composite (no restart), and the layout changes.
+    const bobJoin = await handle.executeUpdate(hostJoinedUpdate, { args: [{ hostId: 'bob', displayName: 'Bob', video: { codec: 'H264', payloadType: 102 } }] });
+    const bob = bobJoin.ingest;
+    const sfu2 = await MockSfu.create({
+      hosts: [{ hostId: 'bob', address: bob.address, video: { port: bob.video.port, payloadType: 102, codec: 'H264' }, audio: { port: bob.audio.port, payloadType: 111 } }],
+      width: 320,
+      height: 240,
+      fps: 15,
+      rtcp: 'next-port',
+    });
+    cleanups.push(() => sfu2.stop());
+    sfu2.start();
+    await handle.signal(layoutSignal, { layout: { kind: 'spotlight', spotlightHostId: 'bob' } });
+    const compositeWithBob = async () => {
+      const [files] = await storage.bucket('tapedeck-e2e').getFiles({ prefix: `livestreams/${livestreamId}/composite/` });
+      for (const f of files) {
+        const [meta] = await f.getMetadata();
+        if (String(meta.metadata?.hosts ?? '').includes('bob')) return true;
+      }
+      return false;
+    };
+    await waitUntil(async () => (await compositeWithBob()) && (await sequences('host-bob')).length >= 1, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      what: "bob in the composite's snippets and his own recording shipped",
+      abort: () => worker2.deathReason(),
+    });
+
+    // A graceful restart (SIGTERM): pipelines finalize their open snippets, the recordings pause
+    // and continue on the next worker without waiting for a heartbeat timeout.
+    const beforeRestart = await sequences('composite');
+    await worker2.stop(30_000);
+    assert.equal((await worker2.exited).code, 0, worker2.tail(20));
+    const worker3 = await startWorker(3);
+    await waitUntil(async () => (await sequences('composite')).length >= beforeRestart.length + 2, {
+      timeoutMs: 90_000,
+      intervalMs: 1000,
+      what: 'the composite to continue after a graceful worker restart',
+      abort: () => worker3.deathReason(),
+    });
+
     await handle.signal(stopSignal, { reason: 'e2e over' });
     const summary = (await handle.result()) as LivestreamSummary;
     await sfu.stop();
+    await sfu2.stop();
 
     for (const recording of ['composite', 'host-ada'] as const) {
       const seqs = await sequences(recording);
@@ -168,8 +211,9 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
     const composite = summary.recordings.find((r) => r.kind === 'composite')!;
     assert.equal(composite.state, 'finished');
     assert.ok(composite.summary!.restarts >= 1, 'the composite recording was restarted once');
+    assert.equal(summary.recordings.filter((r) => r.kind === 'composite').length, 1, 'host join and layout change did not restart the composite');
     const individual = summary.recordings.filter((r) => r.kind === 'individual');
-    assert.equal(individual.length, 1);
-    assert.equal(individual[0]!.state, 'finished');
+    assert.deepEqual(individual.map((r) => r.hostId).sort(), ['ada', 'bob']);
+    for (const r of individual) assert.equal(r.state, 'finished');
   });
 });

@@ -22,6 +22,7 @@ export class FakeMedia {
   readonly applied: Array<{ recordingId: string; desired: CompositeDesired }> = [];
   private readonly running = new Map<string, Running>();
   private readonly finished = new Map<string, number>();
+  private readonly shippedReported = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Array<() => void>>();
   private readonly ingests = new Map<string, IngestEndpoints>();
   private nextPort = 41000;
@@ -147,7 +148,11 @@ export class FakeMedia {
           list.push(done);
           this.finishWaiters.set(k, list);
         });
-        return { shipped: this.finished.get(k) ?? 0 };
+        // Like the real shipper: each run reports what it shipped itself.
+        const total = this.finished.get(k) ?? 0;
+        const already = this.shippedReported.get(k) ?? 0;
+        this.shippedReported.set(k, total);
+        return { shipped: total - already };
       },
     };
   }
