@@ -2,7 +2,7 @@
 // MediaSession (one HostIngest per host, ports from a free range) → recordings run by the real
 // PipelineSupervisor and pipeline host, attached to the session so their inputs are subscribed
 // and lip sync reaches them as set-sync. Everything it starts is stopped by `cleanup()`.
-import type { MockSfuOptions } from '../../apps/mock-sfu/sender';
+import type { MockHostSpec, MockSfuOptions } from '../../apps/mock-sfu/sender';
 import { MockSfu } from '../../apps/mock-sfu/sender';
 import type { HostMedia, RecordingConfig } from '../../pipelines/config';
 import { PortAllocator } from '../../pipelines/ingest/ports';
@@ -63,30 +63,36 @@ export class LiveSession {
 
   /** Opens the host's ingest and starts its sender (the SFU sends as soon as it knows the endpoints). */
   async addHost(media: HostMedia, sender: SenderOptions = {}): Promise<LiveHost> {
-    const ep = await this.session.addHost(media);
-    const colour = TEST_COLOURS[this.colourIndex++ % TEST_COLOURS.length]!;
-    const sfu = await MockSfu.create({
-      clipSeconds: 4,
-      ...this.senderOptions,
-      ...sender,
-      hosts: [
-        {
-          hostId: media.hostId,
-          displayName: media.displayName,
-          address: ep.address,
-          colour,
-          video: { port: ep.video.port, payloadType: ep.video.payloadType, codec: media.video.codec },
-          audio: { port: ep.audio.port, payloadType: ep.audio.payloadType },
-          camera: media.camera,
-          microphone: media.microphone,
-        },
-      ],
-    });
+    return (await this.addHosts([media], sender))[0]!;
+  }
+
+  /**
+   * Several hosts from one sender: one media clock, so their flashes and beeps happen at the same
+   * instants (a mixed composite's beeps then line up with every tile's flashes).
+   */
+  async addHosts(medias: HostMedia[], sender: SenderOptions = {}): Promise<LiveHost[]> {
+    const specs: Array<MockHostSpec & { colour: string }> = [];
+    for (const media of medias) {
+      const ep = await this.session.addHost(media);
+      specs.push({
+        hostId: media.hostId,
+        displayName: media.displayName,
+        address: ep.address,
+        colour: TEST_COLOURS[this.colourIndex++ % TEST_COLOURS.length]!,
+        video: { port: ep.video.port, payloadType: ep.video.payloadType, codec: media.video.codec },
+        audio: { port: ep.audio.port, payloadType: ep.audio.payloadType },
+        camera: media.camera,
+        microphone: media.microphone,
+      });
+    }
+    const sfu = await MockSfu.create({ clipSeconds: 4, ...this.senderOptions, ...sender, hosts: specs });
     this.cleanups.push(() => sfu.stop().catch(() => undefined));
     sfu.start();
-    const host = { media, colour, sfu };
-    this.hosts.set(media.hostId, host);
-    return host;
+    return medias.map((media, i) => {
+      const host = { media, colour: specs[i]!.colour, sfu };
+      this.hosts.set(media.hostId, host);
+      return host;
+    });
   }
 
   /**
@@ -132,7 +138,13 @@ export class LiveSession {
     for (const id of this.session.recordingsOf(hostId)) {
       if (this.recordings.get(id)?.config.kind === 'composite') await this.session.removeInput(id, hostId);
     }
-    await this.hosts.get(hostId)?.sfu.stop();
+    const host = this.hosts.get(hostId);
+    // a sender shared with other hosts keeps sending for them: this host just goes quiet
+    if (host && [...this.hosts.values()].some((h) => h !== host && h.sfu === host.sfu)) {
+      host.sfu.camera(hostId, false);
+      host.sfu.microphone(hostId, false);
+    } else await host?.sfu.stop();
+    this.hosts.delete(hostId);
     await this.session.removeHost(hostId);
   }
 
@@ -145,7 +157,7 @@ export class LiveSession {
   /** Stops every recording gracefully (EOS), then the senders and the session. */
   async stop(): Promise<void> {
     await Promise.all([...this.recordings.values()].map((r) => r.sup.stop('test done', 30_000)));
-    for (const h of this.hosts.values()) await h.sfu.stop();
+    for (const sfu of new Set([...this.hosts.values()].map((h) => h.sfu))) await sfu.stop();
     await this.session.close();
   }
 
