@@ -44,7 +44,7 @@ function checkSnippets(name: string, closed: Array<Extract<HostEvent, { type: 'f
   }
 }
 
-test('5% loss and 5% reordering: composite and individual VP8 snippets stay playable and on length', { timeout: 120_000 }, async () => {
+test('5% loss and 5% reordering: composite and individual VP8 snippets stay playable and on length', { timeout: 120_000 }, async (t) => {
   live = await LiveSession.open({ livestreamId: 'ls-faults', sender: { faults: { loss: 0.05, reorder: 0.05, seed: 11 } } });
   const a = hostMedia('a', 'VP8');
   const b = hostMedia('b', 'H264');
@@ -69,6 +69,16 @@ test('5% loss and 5% reordering: composite and individual VP8 snippets stay play
     const stopped = r.events.find((e) => e.type === 'stopped');
     assert.ok(stopped?.type === 'stopped' && !stopped.forced, `${r.config.recordingId} stopped cleanly`);
   }
+  // stats: the transcoded individual recording counts its output frames like the composite
+  const lastStats = (r: typeof comp) => [...r.events].reverse().find((e): e is Extract<HostEvent, { type: 'stats' }> => e.type === 'stats')!.stats;
+  const indStats = lastStats(ind);
+  // (counts, not rates: the machine is shared, so no wall-clock speed is asserted)
+  assert.ok(indStats.framesOut > 150 && indStats.fpsOut > 0, `individual output frames ${indStats.framesOut}, ${indStats.fpsOut.toFixed(1)} fps`);
+  const vIn = indStats.branches.find((b) => b.media === 'video')!;
+  // with 5% loss the depayloader drops every frame after a loss until the next keyframe (1 s GOP):
+  // far fewer frames come in than go out (videorate repeats the last good one)
+  assert.ok(vIn.framesIn > 0 && vIn.framesIn < indStats.framesOut, `individual video input ${vIn.framesIn} frames, ${vIn.fpsIn.toFixed(1)} fps`);
+  t.diagnostic(JSON.stringify({ individual: { framesOut: indStats.framesOut, fpsOut: indStats.fpsOut, framesIn: vIn.framesIn }, ingestVideo: ia.video }));
   checkSnippets('composite', comp.closed(), 1 / 15, '15/1');
   checkSnippets('individual', ind.closed(), 1 / 30, '30/1');
 });
