@@ -75,7 +75,9 @@ export class PipelineSupervisor extends EventEmitter<SupervisorEvents> {
     });
     // A failed send (child gone) is reported through 'exit', never thrown.
     child.on('error', () => undefined);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can come before the last IPC messages (the final
+    // fragment-closed, stopped) have been read; 'close' waits for the IPC channel to drain too.
+    child.on('close', (code, signal) => {
       if (this.watchdog) clearInterval(this.watchdog);
       const clean = this.stopped !== null && code !== null;
       const reason = clean

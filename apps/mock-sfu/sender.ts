@@ -29,6 +29,9 @@ export interface MockHostSpec {
   audio: { port: number; payloadType?: number };
   camera?: boolean;
   microphone?: boolean;
+  /** `#rrggbb` of the picture; default: a distinct colour per position in `hosts`. Senders made
+   * one per host (hosts joining later) pass it so their colours stay distinct. */
+  colour?: string;
 }
 
 export interface FaultOptions {
@@ -460,7 +463,7 @@ function clipSpec(options: MockSfuOptions, host: MockHostSpec, index: number, se
   const spec: ClipSpec = {
     codec,
     label: host.displayName ?? host.hostId,
-    colour: hostColour(index),
+    colour: host.colour ?? hostColour(index),
     width: options.width ?? 640,
     height: options.height ?? 480,
     fps: options.fps ?? 30,

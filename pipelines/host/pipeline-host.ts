@@ -430,7 +430,10 @@ class RecordingHost {
         });
       }
     }
-    const outRate = this.find(OUTPUT_RATE);
+    // The composite's output videorate; a transcoded individual recording's videorate (fixed 30 fps
+    // in front of its encoder) plays the same role. Passed-through H.264 has no counter to poll.
+    const c = this.config;
+    const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(branchNames(c.hostId).videoRate) : undefined);
     const framesOut = outRate ? Number(getProp(outRate, 'out')) : 0;
     const enc = this.find('venc');
     const encLatency = enc ? (padLatencyNs(enc.getStaticPad('src')) ?? 0) - (padLatencyNs(enc.getStaticPad('sink')) ?? 0) : null;
