@@ -76,6 +76,10 @@ export function gstLaunchComposite(hosts: HostPorts[], c: Canvas, outDir: string
     '-e',
     'compositor', 'name=vmix', 'background=black', ...padProps,
     '!', `video/x-raw,format=I420,width=${c.width},height=${c.height},framerate=${c.fps}/1`,
+    // As in Tapedeck (its `outrate`): without it, compositor now and then hands on a buffer with
+    // no PTS at start-up and mp4mux stops the pipeline ("Buffer has no PTS"; 1.22, 4 live inputs,
+    // about one start in two).
+    '!', 'videorate',
     '!', 'queue', '!', ...x264Launch(c.videoKbps, c.fps), '!', 'h264parse', 'config-interval=-1', '!', 'queue', '!', 'mux.video',
     'audiomixer', 'name=amix', '!', ...aacLaunch(c),
     ...sinkLaunch(outDir, c),

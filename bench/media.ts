@@ -399,6 +399,10 @@ async function startTapedeck(s: Scenario, c: Canvas, dir: string, o: Options): P
     if (e.type === 'stats') {
       last = { stats: e.stats, at: performance.now() };
       if (e.stats.framesOut > 0) resolveFirst();
+    } else if (e.type === 'fragment-opened') {
+      // The first snippet opens with the first encoded buffer; individual recordings have no
+      // output videorate, so this is their only first-output signal.
+      resolveFirst();
     } else if (e.type === 'error' || e.type === 'warning') {
       process.stderr.write(`  [tapedeck] ${e.type} ${e.code}: ${e.message}\n`);
     }
@@ -419,6 +423,8 @@ async function startTapedeck(s: Scenario, c: Canvas, dir: string, o: Options): P
     firstOutput,
     frames: () => {
       const l = last as { stats: PipelineStats; at: number } | null;
+      // Only the composite has an output videorate (`outrate`) whose counters the stats carry.
+      if (s.kind !== 'composite') return null;
       // The stats event's own clock (uptime) dates the counter better than when it arrived.
       return l ? { frames: l.stats.framesOut, at: l.stats.uptimeMs, dropped: l.stats.droppedOut, duplicated: 0 } : null;
     },
@@ -611,9 +617,11 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     // ffmpeg opens its inputs one at a time and waits for packets on each: the sender must already run.
     const starters = { tapedeck: startTapedeck, 'gst-launch': startGstLaunch, ffmpeg: startFfmpeg };
     live = await starters[impl](s, c, dir, o);
+    // Awaited below, after the sender starts; until then a rejection must not count as unhandled.
+    live.firstOutput.catch(() => undefined);
     const safety = o.warmup + o.seconds + o.firstFrameTimeoutMs / 1000 + o.stopTimeoutMs / 1000 + 60;
     sender = await startSender(live.senderTargets, live.rtcp, safety, join(dir, 'mock-sfu.log'));
-    await live.firstOutput;
+    await withTimeout(live.firstOutput, o.firstFrameTimeoutMs, `${impl}: first output`);
     await sleep(o.warmup * 1000);
     const a = sample(live, sender);
     await sleep(o.seconds * 1000);
@@ -679,7 +687,8 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
       ...(ingestLost !== undefined ? { ingestLost } : {}),
     };
   } catch (e) {
-    return { ...base, error: `${(e as Error).message}${(e as Error).message.includes('\n') ? '' : logTail(dir)}` };
+    const message = (e as Error).message;
+    return { ...base, error: message.includes('.log: ') ? message : `${message}${logTail(dir)}` };
   } finally {
     // Whatever happened, nothing of this run survives into the next one.
     await sender?.stop().catch(() => undefined);
@@ -745,11 +754,15 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
           fmt((r.stopMs ?? 0) / 1000, 1) + (r.killedAfterEos ? ' KILLED' : ''),
           r.keptRealTime ? 'yes' : `NO: ${r.realTimeNote ?? ''}`,
         ]
-      : [r.scenario, r.impl, 'FAILED', r.error ?? '', '', '', '', '', '', ''],
+      : [r.scenario, r.impl, 'FAILED', '', '', '', '', '', '', 'see below'],
   );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n\n`);
+  for (const r of results) {
+    if (!r.ok) process.stdout.write(`${r.scenario} ${r.impl} failed: ${r.error}\n`);
+    else if (r.firstAttemptError) process.stdout.write(`${r.scenario} ${r.impl}: first attempt failed: ${r.firstAttemptError}\n`);
+  }
   process.stdout.write('Tapedeck pipeline CPU relative to the baselines (< 1: cheaper):\n');
   for (const s of summaries) {
     process.stdout.write(`  ${s.scenario.padEnd(13)} Tapedeck/ffmpeg ${fmt(s.tapedeckPerFfmpeg, 2)}  Tapedeck/gst-launch ${fmt(s.tapedeckPerGstLaunch, 2)}  (with supervisor+ingest)/ffmpeg ${fmt(s.tapedeckTotalPerFfmpeg, 2)}\n`);
