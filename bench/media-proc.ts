@@ -1,0 +1,66 @@
+// What the media benchmark reads from /proc (Linux only): CPU time and peak resident memory of a
+// process or a process tree, sampled by pid while the processes run. A process that has exited
+// reads as undefined, never as zero, so a lost sample cannot look like a cheap pipeline.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of utime/stime in /proc/<pid>/stat; 100 on every Linux this runs on. */
+const CLK_TCK = 100;
+
+interface Stat {
+  ppid: number;
+  cpuSeconds: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
+  return { ppid: Number(rest[1]), cpuSeconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK };
+}
+
+/** utime + stime of one process (all its threads), in seconds. */
+export function processCpuSeconds(pid: number): number | undefined {
+  return readStat(pid)?.cpuSeconds;
+}
+
+/** The pid and every live descendant of it. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStat(Number(name));
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push(Number(name));
+    children.set(s.ppid, list);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** Sum of utime + stime over a process tree as it is now (undefined when the root is gone). */
+export function treeCpuSeconds(pid: number): number | undefined {
+  if (readStat(pid) === undefined) return undefined;
+  return processTree(pid).reduce((sum, p) => sum + (processCpuSeconds(p) ?? 0), 0);
+}
+
+/** VmHWM (peak resident set) of one process, in MB. */
+export function peakRssMb(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
