@@ -78,6 +78,18 @@ export const TAPEDECK_API_TOKENS = variable({
   description: 'bearer tokens per role, `role:token` pairs separated by commas; roles: livestream-service, reviewer, moderation (required by the API; `npm start` generates dev tokens when unset)',
   parse: parseApiTokens,
 });
+export const TAPEDECK_API_BACKEND_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_API_BACKEND_TIMEOUT_MS',
+  default: '30000',
+  description: 'how long an API request waits for Temporal (including a start waiting for placement) or Cloud Storage before answering 504',
+  parse: int(1000, 300_000),
+});
+export const TAPEDECK_API_BODY_LIMIT_KB = variable({
+  name: 'TAPEDECK_API_BODY_LIMIT_KB',
+  default: '64',
+  description: 'largest JSON request body the API accepts (KiB); larger ones get 413',
+  parse: int(1, 10_240),
+});
 export const TAPEDECK_HEALTH_TIMEOUT_MS = variable({
   name: 'TAPEDECK_HEALTH_TIMEOUT_MS',
   default: '2000',
