@@ -4,6 +4,7 @@
 // query. Every call is bounded by a deadline; Temporal's errors become domain errors here.
 import {
   Client,
+  ServiceError,
   WithStartWorkflowOperation,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -120,8 +121,10 @@ export class TemporalLivestreams extends LivestreamsPort {
       return new LivestreamConflict(livestreamId, `livestream "${livestreamId}" refused ${what}: ${cause instanceof Error ? cause.message : e.message}`);
     }
     if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e)) return new BackendTimeout('temporal', `${what} of livestream "${livestreamId}" within ${this.opts.timeoutMs} ms`);
-    if (isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE) return new BackendUnavailable('temporal', e.details || e.message);
-    if (e instanceof Error && /failed to connect|ECONNREFUSED|Connection refused/i.test(e.message)) return new BackendUnavailable('temporal', e.message);
+    const grpc = isGrpcServiceError(e) ? e : e instanceof ServiceError && isGrpcServiceError(e.cause) ? e.cause : undefined;
+    if (grpc?.code === GRPC_UNAVAILABLE) return new BackendUnavailable('temporal', grpc.details || grpc.message);
+    // Any other refusal by the service is ours to look into, but still an answer with a reason.
+    if (e instanceof ServiceError) return new BackendUnavailable('temporal', `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}`);
     return e;
   }
 
