@@ -4,7 +4,11 @@
 // toggles, a layout change, status, snippets listed from the bucket by time range, stop; then
 // what a stopped, unknown or over-capacity livestream answers.
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../infra/stack/tools';
+import { freePort } from '../../infra/stack/net';
 import { call, startApiUnderTest, TOKENS, type ApiUnderTest } from '../support/api';
 import { TEST_BUCKET } from '../support/cloud';
 
@@ -16,6 +20,16 @@ async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, what:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The compiled `tapedeck` command, run as a child process (never blocking this process: the API
+ *  under test answers from it). */
+function tapedeck(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(PROJECT_ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
 }
 
 describe('livestream API (real Temporal, GCS emulator, media faked out)', () => {
@@ -196,5 +210,50 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     assert.equal(st.status, 200);
     assert.equal(st.body.phase, 'stopped');
     assert.match(st.body.stopReason, /placement failed/);
+  });
+
+  it('is driven by the tapedeck CLI: start, status, snippets, stop', { timeout: 120_000 }, async () => {
+    const env = { TAPEDECK_API_URL: api.url, TAPEDECK_API_TOKEN: TOKENS.service };
+    const id = 'ls-api-cli';
+    const start = await tapedeck(['livestreams', 'start', id, '--host', 'h1', '--host', 'h2:H264:102', '--layout', 'spotlight', '--spotlight', 'h2'], env);
+    assert.equal(start.code, 0, start.stderr);
+    const started = JSON.parse(start.stdout);
+    assert.equal(started.workflowId, `livestream/${id}`);
+    assert.deepEqual(started.hosts.map((h: any) => `${h.hostId}:${h.ingest.video.codec}:${h.ingest.video.payloadType}`).sort(), ['h1:VP8:96', 'h2:H264:102']);
+
+    const status = await tapedeck(['livestreams', 'status', id], { ...env, TAPEDECK_API_TOKEN: TOKENS.moderation });
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).layout, { kind: 'spotlight', spotlightHostId: 'h2' });
+
+    const snippets = await tapedeck(['livestreams', 'snippets', id, '--recording', 'composite', '--from', '2026-01-01T00:00:00Z'], { ...env, TAPEDECK_API_TOKEN: TOKENS.reviewer });
+    assert.equal(snippets.code, 0, snippets.stderr);
+    assert.deepEqual(JSON.parse(snippets.stdout), { livestreamId: id, snippets: [] });
+
+    // The API's refusals come back with their error body and exit code 1.
+    const forbidden = await tapedeck(['livestreams', 'stop', id], { ...env, TAPEDECK_API_TOKEN: TOKENS.reviewer });
+    assert.equal(forbidden.code, 1);
+    assert.match(forbidden.stderr, /answered 403/);
+    assert.match(forbidden.stderr, /"code": "forbidden"/);
+    const bad = await tapedeck(['livestreams', 'status', '../x'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /answered 400[\s\S]*must match/);
+
+    const stop = await tapedeck(['livestreams', 'stop', id, '--reason', 'operator'], env);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(JSON.parse(stop.stdout).status, 'stopping');
+    await eventually(async () => JSON.parse((await tapedeck(['livestreams', 'status', id], env)).stdout), (st) => st.phase === 'stopped' && st.stopReason === 'operator', 'stopped by the CLI');
+
+    // Usage mistakes (2), an unreachable API (3), and bad configuration (78, token not echoed).
+    assert.equal((await tapedeck(['livestreams', 'launch', id], env)).code, 2);
+    assert.equal((await tapedeck(['livestreams', 'status', id, '--reason', 'x'], env)).code, 2);
+    assert.equal((await tapedeck([], env)).code, 2);
+    assert.equal((await tapedeck(['livestreams', 'status', id], { TAPEDECK_API_URL: api.url })).code, 2);
+    const down = await tapedeck(['livestreams', 'status', id], { ...env, TAPEDECK_API_URL: `http://127.0.0.1:${await freePort()}` });
+    assert.equal(down.code, 3, down.stderr);
+    assert.match(down.stderr, /cannot reach/);
+    const short = await tapedeck(['livestreams', 'status', id], { ...env, TAPEDECK_API_TOKEN: 'short secret!' });
+    assert.equal(short.code, 78);
+    assert.match(short.stderr, /TAPEDECK_API_TOKEN: must be 16 to 512/);
+    assert.ok(!short.stderr.includes('short secret'), 'token not echoed');
   });
 });
