@@ -1,12 +1,16 @@
 // Root module. External clients are built in main.ts (the composition root) and provided
 // globally, so feature modules inject ports and tests can hand in their own.
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Connection } from '@temporalio/client';
 import type { Logger } from '../common/logger';
 import type { ApiConfig } from './config';
+import { BearerAuthGuard } from './common/auth';
 import { HealthModule } from './health/health.module';
+import { LivestreamsModule } from './livestreams/livestreams.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { API_CONFIG, LOGGER, PUBSUB, STORAGE, TEMPORAL_CONNECTION } from './tokens';
 
 export interface ApiDependencies {
@@ -35,6 +39,11 @@ class CoreModule {
 @Module({})
 export class AppModule {
   static register(deps: ApiDependencies): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.register(deps), HealthModule] };
+    return {
+      module: AppModule,
+      imports: [CoreModule.register(deps), MetricsModule, HealthModule, LivestreamsModule],
+      // Every route passes the bearer-token guard; routes open to all say so with @Public().
+      providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
+    };
   }
 }

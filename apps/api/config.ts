@@ -16,6 +16,9 @@ export function loadApiConfig(env: Env) {
     port: v.TAPEDECK_API_PORT,
     tokens: v.TAPEDECK_API_TOKENS,
     healthTimeoutMs: v.TAPEDECK_HEALTH_TIMEOUT_MS,
+    taskQueue: v.TAPEDECK_TASK_QUEUE,
+    backendTimeoutMs: v.TAPEDECK_API_BACKEND_TIMEOUT_MS,
+    bodyLimitKb: v.TAPEDECK_API_BODY_LIMIT_KB,
   });
   return Object.freeze(c);
 }

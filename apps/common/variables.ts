@@ -6,6 +6,7 @@ import {
   bucketName,
   emulatorUrl,
   hostPort,
+  httpUrl,
   id,
   int,
   oneOf,
@@ -17,6 +18,10 @@ import {
 } from './config';
 import { parseApiTokens } from './tokens';
 import { parsePortRange } from '../../pipelines/ingest/ports';
+
+const fail = (message: string): never => {
+  throw new Error(message);
+};
 
 // ---- shared by every process -------------------------------------------------------------------
 export const TEMPORAL_ADDRESS = variable({
@@ -78,11 +83,37 @@ export const TAPEDECK_API_TOKENS = variable({
   description: 'bearer tokens per role, `role:token` pairs separated by commas; roles: livestream-service, reviewer, moderation (required by the API; `npm start` generates dev tokens when unset)',
   parse: parseApiTokens,
 });
+export const TAPEDECK_API_BACKEND_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_API_BACKEND_TIMEOUT_MS',
+  default: '30000',
+  description: 'how long an API request waits for Temporal (including a start waiting for placement) or Cloud Storage before answering 504',
+  parse: int(1000, 300_000),
+});
+export const TAPEDECK_API_BODY_LIMIT_KB = variable({
+  name: 'TAPEDECK_API_BODY_LIMIT_KB',
+  default: '64',
+  description: 'largest JSON request body the API accepts (KiB); larger ones get 413',
+  parse: int(1, 10_240),
+});
 export const TAPEDECK_HEALTH_TIMEOUT_MS = variable({
   name: 'TAPEDECK_HEALTH_TIMEOUT_MS',
   default: '2000',
   description: 'how long /healthz waits for each dependency before calling it down',
   parse: int(100, 60_000),
+});
+
+// ---- operator CLI (apps/cli) -------------------------------------------------------------------
+export const TAPEDECK_API_URL = variable({
+  name: 'TAPEDECK_API_URL',
+  default: 'http://127.0.0.1:3000',
+  description: 'base URL of the API that the `tapedeck` CLI talks to',
+  parse: httpUrl,
+});
+export const TAPEDECK_API_TOKEN = optionalVariable({
+  name: 'TAPEDECK_API_TOKEN',
+  description: 'bearer token the `tapedeck` CLI sends (one of TAPEDECK_API_TOKENS, of a role allowed to call the command)',
+  // Never echoed: a malformed token is reported by its problem only.
+  parse: (raw: string) => (/^[\x21-\x7e]{16,512}$/.test(raw) ? raw : fail('must be 16 to 512 printable ASCII characters without spaces')),
 });
 
 // ---- worker ------------------------------------------------------------------------------------

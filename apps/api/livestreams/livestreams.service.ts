@@ -1,0 +1,244 @@
+// The livestream feature's rules between HTTP and the ports: what a request may ask in the
+// livestream's current state (404 unknown host, 409 stopped), the checks that span fields, and
+// the status shaped for people (hosts, recordings, snippets shipped from the bucket, warnings,
+// one health word).
+import { Inject, Injectable } from '@nestjs/common';
+import type { Layout } from '../../../pipelines/config';
+import { hostSpecProblem } from '../../../workflows/validation';
+import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
+import type { Logger } from '../../common/logger';
+import { HostNotFound, InvalidField, LivestreamConflict, LivestreamNotFound } from '../common/errors';
+import { LOGGER } from '../tokens';
+import type { HostSpecDto } from './dto/host-spec.dto';
+import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
+import type { LivestreamStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
+import type { StartLivestreamDto } from './dto/start-livestream.dto';
+import { LivestreamsPort, SnippetStore, type StoredSnippet } from './livestreams.port';
+
+/** Snippet length of every recording (contract: 15-second snippets). */
+export const SNIPPET_SECONDS = 15;
+/** Notices younger than this count towards the health word; older ones are history. */
+const RECENT_NOTICE_MS = 5 * 60_000;
+/** A running recording with no snippet in the bucket for this many snippet lengths is stale. */
+const STALE_SNIPPETS = 3;
+
+const ended = new Set(['stopping', 'stopped']);
+
+@Injectable()
+export class LivestreamsService {
+  constructor(
+    private readonly livestreams: LivestreamsPort,
+    private readonly snippets: SnippetStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async start(dto: StartLivestreamDto): Promise<StartedLivestreamDto> {
+    const hosts = (dto.hosts ?? []).map(toHostSpec);
+    const seen = new Map<string, number>();
+    hosts.forEach((h, i) => {
+      const problem = hostSpecProblem(h);
+      if (problem) throw new InvalidField(`hosts[${i}]`, problem);
+      if (seen.has(h.hostId)) throw new InvalidField(`hosts[${i}].hostId`, `"${h.hostId}" is listed twice (also hosts[${seen.get(h.hostId)}])`);
+      seen.set(h.hostId, i);
+    });
+    const layout = toLayout(dto.composite?.layout ?? 'grid', dto.composite?.spotlightHostId, 'composite.');
+    if (layout.kind === 'spotlight' && !seen.has(layout.spotlightHostId!)) {
+      throw new InvalidField('composite.spotlightHostId', `"${layout.spotlightHostId}" is not one of the hosts`);
+    }
+    const input: LivestreamInput = {
+      livestreamId: dto.livestreamId,
+      hosts,
+      composite: { layout, rtmp: dto.composite?.rtmp ?? [], hls: dto.composite?.hls ?? false },
+      individual: dto.individual ?? true,
+      snippetSeconds: SNIPPET_SECONDS,
+    };
+    const started = await this.livestreams.start(input);
+    this.logger.info({ livestreamId: dto.livestreamId, hosts: started.hosts.length }, 'livestream started or found running');
+    return { livestreamId: dto.livestreamId, workflowId: started.workflowId, hosts: started.hosts };
+  }
+
+  async joinHost(livestreamId: string, dto: HostSpecDto): Promise<HostJoinedResult> {
+    const spec = toHostSpec(dto);
+    const problem = hostSpecProblem(spec);
+    if (problem) throw new InvalidField(problem.split(' ')[0]!, problem.slice(problem.indexOf(' ') + 1));
+    this.notEnded(await this.livestreams.status(livestreamId));
+    const joined = await this.livestreams.joinHost(livestreamId, spec);
+    this.logger.info({ livestreamId, hostId: spec.hostId }, 'host joined');
+    return joined;
+  }
+
+  /** Leaving twice is harmless; a host never seen is a 404. */
+  async leaveHost(livestreamId: string, hostId: string): Promise<void> {
+    const s = this.notEnded(await this.livestreams.status(livestreamId));
+    const h = s.hosts[hostId];
+    if (!h) throw new HostNotFound(livestreamId, hostId);
+    if (h.present) await this.livestreams.leaveHost(livestreamId, hostId);
+  }
+
+  async setCamera(livestreamId: string, hostId: string, on: boolean): Promise<void> {
+    this.presentHost(await this.livestreams.status(livestreamId), hostId);
+    await this.livestreams.setCamera(livestreamId, hostId, on);
+  }
+
+  async setMicrophone(livestreamId: string, hostId: string, on: boolean): Promise<void> {
+    this.presentHost(await this.livestreams.status(livestreamId), hostId);
+    await this.livestreams.setMicrophone(livestreamId, hostId, on);
+  }
+
+  async setLayout(livestreamId: string, dto: LayoutDto): Promise<void> {
+    const layout = toLayout(dto.layout, dto.spotlightHostId, '');
+    const s = this.notEnded(await this.livestreams.status(livestreamId));
+    if (layout.spotlightHostId && !s.hosts[layout.spotlightHostId]?.present) throw new HostNotFound(livestreamId, layout.spotlightHostId);
+    await this.livestreams.setLayout(livestreamId, layout);
+  }
+
+  /** Idempotent: a livestream already stopping or stopped is left as it is. */
+  async stop(livestreamId: string, reason: string): Promise<'stopping' | 'stopped'> {
+    const s = await this.livestreams.status(livestreamId);
+    if (s.phase === 'stopped') return 'stopped';
+    if (s.phase !== 'stopping') {
+      await this.livestreams.stop(livestreamId, reason);
+      this.logger.info({ livestreamId, reason }, 'livestream stop requested');
+    }
+    return 'stopping';
+  }
+
+  async status(livestreamId: string, now = new Date()): Promise<LivestreamStatusDto> {
+    const s = await this.livestreams.status(livestreamId);
+    const warnings: string[] = [];
+    let stored: StoredSnippet[] | null = null;
+    try {
+      stored = await this.snippets.list(livestreamId);
+    } catch (e) {
+      warnings.push(`snippets shipped unknown: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const totals = new Map<string, { snippetsShipped: number; lastSnippetAt: string | null }>();
+    for (const sn of stored ?? []) {
+      const t = totals.get(sn.recording) ?? { snippetsShipped: 0, lastSnippetAt: null };
+      t.snippetsShipped += 1;
+      if (!t.lastSnippetAt || sn.endTime > t.lastSnippetAt) t.lastSnippetAt = sn.endTime;
+      totals.set(sn.recording, t);
+    }
+
+    let recentProblems = 0;
+    for (const n of s.notices) {
+      warnings.push(n);
+      const at = Date.parse(n.split(' ', 1)[0]!);
+      if (Number.isFinite(at) && now.getTime() - at < RECENT_NOTICE_MS) recentProblems += 1;
+    }
+    for (const r of s.recordings) {
+      for (const w of r.summary?.warnings ?? []) warnings.push(`${r.recordingId}: ${w}`);
+      if (r.state === 'failed') {
+        warnings.push(`recording ${r.recordingId} (${r.workflowId}) failed`);
+        if (!s.recordings.some((x) => x.recordingId === r.recordingId && (x.state === 'running' || x.state === 'stopping'))) recentProblems += 1;
+      }
+    }
+    if (stored && s.phase === 'recording') {
+      const staleMs = STALE_SNIPPETS * s.snippetSeconds * 1000;
+      for (const r of s.recordings.filter((x) => x.state === 'running')) {
+        const last = totals.get(r.recordingId)?.lastSnippetAt ?? null;
+        const since = Math.max(Date.parse(r.startedAt), last ? Date.parse(last) : 0);
+        if (now.getTime() - since > staleMs) {
+          warnings.push(`no snippet of ${r.recordingId} shipped for ${Math.round((now.getTime() - since) / 1000)} s`);
+          recentProblems += 1;
+        }
+      }
+    }
+    const compositeLive = s.recordings.some((r) => r.kind === 'composite' && (r.state === 'running' || r.state === 'stopping'));
+    const health =
+      s.phase === 'placing'
+        ? 'starting'
+        : s.phase === 'stopping'
+          ? 'stopping'
+          : s.phase === 'stopped'
+            ? 'stopped'
+            : !compositeLive && s.recordings.some((r) => r.kind === 'composite')
+              ? 'failing'
+              : recentProblems > 0 || !stored
+                ? 'degraded'
+                : 'ok';
+
+    const shipped = [...totals.entries()].map(([recordingId, t]) => ({ recordingId, ...t }));
+    const lastSnippetAt = shipped.reduce<string | null>((a, t) => (t.lastSnippetAt && (!a || t.lastSnippetAt > a) ? t.lastSnippetAt : a), null);
+    return {
+      livestreamId: s.livestreamId,
+      workflowId: this.livestreams.workflowIdOf(livestreamId),
+      phase: s.phase,
+      health,
+      startedAt: s.startedAt,
+      ...(s.stopReason ? { stopReason: s.stopReason } : {}),
+      layout: s.layout,
+      individual: s.individual,
+      hosts: Object.values(s.hosts).map((h) => ({
+        hostId: h.media.hostId,
+        displayName: h.media.displayName,
+        present: h.present,
+        camera: h.media.camera,
+        microphone: h.media.microphone,
+        joinedAt: h.joinedAt,
+        ...(h.leftAt ? { leftAt: h.leftAt } : {}),
+        ingest: h.ingest,
+      })),
+      recordings: s.recordings.map((r) => ({
+        recordingId: r.recordingId,
+        workflowId: r.workflowId,
+        kind: r.kind,
+        ...(r.hostId ? { hostId: r.hostId } : {}),
+        variant: r.variant,
+        state: r.state,
+        startedAt: r.startedAt,
+        ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+        ...(r.summary ? { snippets: r.summary.snippets } : {}),
+      })),
+      shipped,
+      snippetsShipped: shipped.reduce((a, t) => a + t.snippetsShipped, 0),
+      lastSnippetAt,
+      warnings,
+    };
+  }
+
+  async listSnippets(livestreamId: string, q: SnippetsQuery): Promise<SnippetListDto> {
+    const from = q.from ? Date.parse(q.from) : -Infinity;
+    const to = q.to ? Date.parse(q.to) : Infinity;
+    if (Number.isNaN(from)) throw new InvalidField('from', 'is not a valid date-time');
+    if (Number.isNaN(to)) throw new InvalidField('to', 'is not a valid date-time');
+    if (to <= from) throw new InvalidField('to', 'must be after from');
+    const all = await this.snippets.list(livestreamId, q.recording);
+    if (all.length === 0) {
+      // The bucket outlives workflow history, so only an empty bucket asks Temporal whether the
+      // livestream exists at all.
+      await this.livestreams.status(livestreamId).catch((e) => {
+        if (e instanceof LivestreamNotFound) throw e;
+      });
+    }
+    const snippets = all.filter((sn) => Date.parse(sn.startTime) < to && Date.parse(sn.endTime) > from);
+    return { livestreamId, snippets };
+  }
+
+  private notEnded(s: LivestreamState): LivestreamState {
+    if (ended.has(s.phase)) throw new LivestreamConflict(s.livestreamId, `livestream "${s.livestreamId}" is ${s.phase}`, s.phase);
+    return s;
+  }
+
+  private presentHost(s: LivestreamState, hostId: string): void {
+    this.notEnded(s);
+    if (!s.hosts[hostId]?.present) throw new HostNotFound(s.livestreamId, hostId);
+  }
+}
+
+function toHostSpec(dto: HostSpecDto): HostSpec {
+  return {
+    hostId: dto.hostId,
+    ...(dto.displayName !== undefined ? { displayName: dto.displayName } : {}),
+    ...(dto.camera !== undefined ? { camera: dto.camera } : {}),
+    ...(dto.microphone !== undefined ? { microphone: dto.microphone } : {}),
+    ...(dto.video ? { video: { codec: dto.video.codec, payloadType: dto.video.payloadType } } : {}),
+    ...(dto.audio ? { audio: { codec: dto.audio.codec, payloadType: dto.audio.payloadType } } : {}),
+  };
+}
+
+function toLayout(kind: Layout['kind'], spotlightHostId: string | undefined, prefix: string): Layout {
+  if (kind === 'spotlight' && !spotlightHostId) throw new InvalidField(`${prefix}spotlightHostId`, 'is required for the spotlight layout');
+  if (kind === 'grid' && spotlightHostId) throw new InvalidField(`${prefix}spotlightHostId`, 'applies to spotlight and active-speaker only');
+  return spotlightHostId ? { kind, spotlightHostId } : { kind };
+}
