@@ -19,6 +19,7 @@ export function loadApiConfig(env: Env) {
     taskQueue: v.TAPEDECK_TASK_QUEUE,
     backendTimeoutMs: v.TAPEDECK_API_BACKEND_TIMEOUT_MS,
     bodyLimitKb: v.TAPEDECK_API_BODY_LIMIT_KB,
+    snippetSeconds: v.TAPEDECK_SNIPPET_SECONDS,
   });
   return Object.freeze(c);
 }

@@ -8,7 +8,8 @@ import { hostSpecProblem } from '../../../workflows/validation';
 import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
 import type { Logger } from '../../common/logger';
 import { HostNotFound, InvalidField, LivestreamConflict, LivestreamNotFound } from '../common/errors';
-import { LOGGER } from '../tokens';
+import type { ApiConfig } from '../config';
+import { API_CONFIG, LOGGER } from '../tokens';
 import type { HostSpecDto } from './dto/host-spec.dto';
 import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
 import type { LivestreamStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
@@ -16,7 +17,6 @@ import type { StartLivestreamDto } from './dto/start-livestream.dto';
 import { LivestreamsPort, SnippetStore, type StoredSnippet } from './livestreams.port';
 
 /** Snippet length of every recording (contract: 15-second snippets). */
-export const SNIPPET_SECONDS = 15;
 /** Notices younger than this count towards the health word; older ones are history. */
 const RECENT_NOTICE_MS = 5 * 60_000;
 /** A running recording with no snippet in the bucket for this many snippet lengths is stale. */
@@ -30,6 +30,7 @@ export class LivestreamsService {
     private readonly livestreams: LivestreamsPort,
     private readonly snippets: SnippetStore,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async start(dto: StartLivestreamDto): Promise<StartedLivestreamDto> {
@@ -50,7 +51,7 @@ export class LivestreamsService {
       hosts,
       composite: { layout, rtmp: dto.composite?.rtmp ?? [], hls: dto.composite?.hls ?? false },
       individual: dto.individual ?? true,
-      snippetSeconds: SNIPPET_SECONDS,
+      snippetSeconds: this.config.snippetSeconds,
     };
     const started = await this.livestreams.start(input);
     this.logger.info({ livestreamId: dto.livestreamId, hosts: started.hosts.length }, 'livestream started or found running');
