@@ -78,6 +78,18 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
+/** A query can fail while the control worker is (re)starting: a few tries before giving up. */
+async function queryWithRetries<T>(run: () => Promise<T>, tries = 5, pauseMs = 2000): Promise<T | undefined> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch {
+      if (i >= tries) return undefined;
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+}
+
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -151,7 +163,10 @@ export class MediaRuntime {
     const key = ingestKey(input.livestreamId, host.hostId);
     if (this.ingests.has(key)) return this.ingests.get(key)!;
     const state = await parent();
-    const endpoints = state?.hosts[host.hostId]?.ingest;
+    // Without the livestream's answer the SFU's ports are unknown: recording without them would
+    // silently record nothing, so fail and let the activity retry.
+    if (!state) throw ApplicationFailure.retryable(`cannot read livestream ${input.livestreamId} to re-open the ingest of ${host.hostId}`, 'IngestUnavailable');
+    const endpoints = state.hosts[host.hostId]?.ingest;
     if (!endpoints) return undefined;
     return this.ensureIngest(input.livestreamId, host, { video: endpoints.video.port, audio: endpoints.audio.port });
   }
@@ -192,10 +207,13 @@ export class MediaRuntime {
     // it started with).
     let desired = input.desired ?? (input.composite ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout } : undefined);
     if (input.kind === 'composite' && ctx.info.attempt > 1) {
-      desired = await this.deps.client.workflow.getHandle(workflowId).query(compositeDesiredQuery).catch(() => desired);
+      const current = await queryWithRetries(() => this.deps.client.workflow.getHandle(workflowId).query(compositeDesiredQuery));
+      // The hosts it started with may be stale, and the workflow will not send them again.
+      if (!current) throw ApplicationFailure.retryable(`cannot read the desired composite of ${workflowId}`, 'DesiredStateUnavailable');
+      desired = current;
     }
     let parentState: Promise<LivestreamState | undefined> | undefined;
-    const parent = () => (parentState ??= this.deps.client.workflow.getHandle(input.parentWorkflowId).query(statusQuery).catch(() => undefined));
+    const parent = () => (parentState ??= queryWithRetries(() => this.deps.client.workflow.getHandle(input.parentWorkflowId).query(statusQuery)));
 
     const config = this.config(input, folder, startSequence, desired);
     const hosts = new Map((config.kind === 'composite' ? config.hosts : [config.host]).map((h) => [h.hostId, h]));
@@ -266,7 +284,12 @@ export class MediaRuntime {
       active.subscribed.add(ports.hostId);
     };
     supervisor.on('event', (e) => {
-      if (e.type === 'input-added') void attach(e.inputs);
+      if (e.type === 'input-added') {
+        attach(e.inputs).catch((err: Error) => {
+          progress.warnings = [...progress.warnings, `host ${e.inputs.hostId} not attached: ${err.message}`].slice(-10);
+          log.warn({ hostId: e.inputs.hostId, err }, 'could not attach a host ingest to the running recording');
+        });
+      }
       if (e.type === 'input-removed') {
         void this.ingests.get(ingestKey(livestreamId, e.hostId))?.then((i) => i.unsubscribe(key));
         active.subscribed.delete(e.hostId);

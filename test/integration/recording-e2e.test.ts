@@ -27,9 +27,12 @@ const SNIPPET_SECONDS = 3;
 describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-e2e-'));
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  let passed = false;
   after(async () => {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    // Keep the logs of a failed run (workers, servers) for whoever looks into it.
+    if (passed) rmSync(dataDir, { recursive: true, force: true });
+    else console.log(`recording-e2e: logs kept in ${join(dataDir, 'logs')}`);
   });
 
   it('records, ships, survives a worker SIGKILL and stops gracefully', { timeout: 240_000 }, async () => {
@@ -62,7 +65,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
       TAPEDECK_SHIP_HEARTBEAT_MS: '1000',
       TAPEDECK_STOP_TIMEOUT_MS: '5000',
       TAPEDECK_SHUTDOWN_GRACE_MS: '5000',
-      TAPEDECK_LOG_LEVEL: 'warn',
+      TAPEDECK_LOG_LEVEL: 'info',
     });
     const startWorker = async (n: number) => {
       const w = ManagedProcess.start({
@@ -213,7 +216,10 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
     assert.ok(composite.summary!.restarts >= 1, 'the composite recording was restarted once');
     assert.equal(summary.recordings.filter((r) => r.kind === 'composite').length, 1, 'host join and layout change did not restart the composite');
     const individual = summary.recordings.filter((r) => r.kind === 'individual');
-    assert.deepEqual(individual.map((r) => r.hostId).sort(), ['ada', 'bob']);
+    const finalStatus = (await handle.query(statusQuery).catch(() => undefined)) as LivestreamState | undefined;
+    const explain = JSON.stringify({ recordings: summary.recordings.map((r) => ({ id: r.workflowId, state: r.state, warnings: r.summary?.warnings })), notices: finalStatus?.notices }, null, 1);
+    assert.deepEqual(individual.map((r) => r.hostId).sort(), ['ada', 'bob'], explain);
     for (const r of individual) assert.equal(r.state, 'finished');
+    passed = true;
   });
 });
