@@ -315,11 +315,14 @@ export class MediaRuntime {
       if (crashed) throw ApplicationFailure.retryable(`recording ${key}: ${crashed}`, 'PipelineCrashed');
       const exit = await supervisor.stop(stopReason ?? 'stopped', this.deps.defaults.stopTimeoutMs + 15_000);
       if (!exit.clean) throw ApplicationFailure.retryable(`recording ${key} did not stop cleanly: ${exit.reason}`, 'PipelineCrashed');
-      const workerShutdown = cancelled instanceof CancelledFailure && cancelled.message === 'WORKER_SHUTDOWN';
-      if (this.draining || workerShutdown) {
-        // The last snippet is finalized; the recording itself goes on where this worker restarts
-        // (a retryable failure, never "finished" or "cancelled").
-        throw ApplicationFailure.retryable(`recording ${key} paused: the media worker is shutting down`, 'WorkerShutdown');
+      // Only a cancellation the workflow asked for ends the recording. Any other (worker
+      // shutdown, an attempt the server already timed out or lost) leaves the last snippet
+      // finalized and the recording to go on in the next attempt: a retryable failure, never
+      // "finished" (which would let shipping complete) or "cancelled".
+      const requested = cancelled instanceof CancelledFailure && cancelled.message === 'CANCELLED';
+      if (this.draining || (cancelled !== undefined && !requested)) {
+        const why = this.draining ? 'the media worker is shutting down' : `attempt cancelled (${(cancelled as Error).message})`;
+        throw ApplicationFailure.retryable(`recording ${key} paused: ${why}`, 'WorkerShutdown');
       }
       const marker: FinishedMarker = { finishedAt: new Date().toISOString(), ...(fragments.length ? { lastSequence: fragments.at(-1)!.sequence } : {}) };
       await writeJsonAtomic(join(folder, FINISHED_MARKER_FILE), marker);
