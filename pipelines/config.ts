@@ -53,6 +53,16 @@ export interface CompositeRecordingConfig extends RecordingCommon {
   x264Preset: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
   layout: Layout;
   hosts: HostMedia[];
+  /** Live outputs at start (pipelines/outputs/); RTMP destinations change later with `set-outputs`. */
+  outputs?: CompositeOutputsConfig;
+}
+
+export interface CompositeOutputsConfig {
+  rtmp: string[];
+  /** HLS rendition written to `{spoolDir}/hls/`. */
+  hls?: { segmentSeconds: number; playlistLength: number };
+  /** Consecutive failed attempts after which an RTMP destination is reported failed (0: retry for ever). */
+  rtmpMaxRetries?: number;
 }
 
 export interface IndividualRecordingConfig extends RecordingCommon {

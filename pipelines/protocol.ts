@@ -1,6 +1,7 @@
 // The typed message protocol between a supervisor (recording activity, CLI, tests) and a pipeline
 // host child process (one process per recording, over Node's IPC channel). Plain JSON only.
 import type { HostMedia, Layout, RecordingConfig } from './config';
+import type { OutputStatus } from './outputs/outputs';
 
 /**
  * Where a pipeline listens for one host's media: loopback UDP ports (udpsrc, bound by the
@@ -23,6 +24,8 @@ export type HostCommand =
   | { type: 'set-microphone'; hostId: string; on: boolean }
   /** Lip sync from RTCP sender reports: delay this host's audio by `audioDelayMs` (may be negative: delay video). */
   | { type: 'set-sync'; hostId: string; audioDelayMs: number }
+  /** Replaces the composite's RTMP destinations (validated URLs; see pipelines/outputs/). */
+  | { type: 'set-outputs'; rtmp: string[] }
   | { type: 'stop'; reason: string }
   | { type: 'ping'; id: number };
 
@@ -62,6 +65,8 @@ export interface PipelineStats {
   activeSpeaker?: string | null;
   cpuSeconds: number;
   rssBytes: number;
+  /** Live outputs of a composite (stream keys redacted). */
+  outputs?: OutputStatus[];
 }
 
 export type HostEvent =
@@ -71,6 +76,8 @@ export type HostEvent =
   | { type: 'fragment-opened'; sequence: number; startTime: string }
   | ({ type: 'fragment-closed' } & FragmentInfo)
   | { type: 'stats'; stats: PipelineStats }
+  /** A live output changed state (connected, retrying, failed, ...): every output's status. */
+  | { type: 'outputs'; outputs: OutputStatus[] }
   | { type: 'warning'; code: string; message: string; hostId?: string }
   | { type: 'error'; code: string; message: string; fatal: boolean; debug?: string }
   | { type: 'eos' }

@@ -10,7 +10,7 @@
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
 //   per host: a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample
 //               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
-//                                                 amix audiomixer → avenc_aac → aacparse → aq → snippets.audio_%u
+//                                                 amix audiomixer → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
 // Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
@@ -21,6 +21,10 @@ import { OUTPUT_RATE, aacEncoder, inputNames, jitterLatencyMs, MIX_CAPS, queue, 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
+/** Tees after the encoders: live outputs (RTMP, HLS) share the recording's encode. */
+export const VIDEO_TEE = 'vtee';
+export const AUDIO_TEE = 'atee';
+const outputTee = (name: string): ElementSpec => ({ name, factory: 'tee', props: { 'allow-not-linked': true } });
 export const LEVEL_INTERVAL_MS = 200;
 
 /** Names of a host branch's elements that the host adjusts at run time. */
@@ -56,12 +60,14 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     queue('vq'),
     x264(VIDEO_ENCODER, config.videoBitrateKbps, config.x264Preset, fps),
     { name: 'vparse', factory: 'h264parse', props: { 'config-interval': -1 } },
+    outputTee(VIDEO_TEE),
     queue('vq2'),
   ];
   const quiet = silence('silence');
   const audio: ElementSpec[] = [
     { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config), 'ignore-inactive-pads': true } },
     ...aacEncoder('aenc', config.audioBitrateKbps),
+    outputTee(AUDIO_TEE),
     queue('aq'),
   ];
   return {

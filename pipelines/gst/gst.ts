@@ -96,6 +96,8 @@ export function link(from: GstObject, to: GstObject, l: LinkSpec): GstObject | u
 export interface BusMessage {
   type: 'eos' | 'error' | 'warning' | 'element' | 'latency' | 'state-changed' | 'other';
   source: string;
+  /** The source's path in the bin hierarchy (`/GstPipeline:p/GstBin:out-x/GstRtmp2Sink:x-sink`): its ancestry. */
+  path: string;
   /** Structure name of element messages (splitmuxsink-fragment-closed, level, ...). */
   name?: string;
   structure?: GstObject;
@@ -105,18 +107,19 @@ export interface BusMessage {
 
 function toMessage(msg: GstObject): BusMessage {
   const source = msg.src ? String(msg.src.name) : '';
+  const path = msg.src ? String(msg.src.getPathString()) : '';
   const t = msg.type;
-  if (t === Gst.MessageType.EOS) return { type: 'eos', source };
+  if (t === Gst.MessageType.EOS) return { type: 'eos', source, path };
   if (t === Gst.MessageType.ERROR || t === Gst.MessageType.WARNING) {
     const [err, debug] = t === Gst.MessageType.ERROR ? msg.parseError() : msg.parseWarning();
-    return { type: t === Gst.MessageType.ERROR ? 'error' : 'warning', source, text: err?.message ?? String(err), debug: debug ?? undefined };
+    return { type: t === Gst.MessageType.ERROR ? 'error' : 'warning', source, path, text: err?.message ?? String(err), debug: debug ?? undefined };
   }
   if (t === Gst.MessageType.ELEMENT) {
     const structure = msg.getStructure();
-    return { type: 'element', source, name: structure?.getName(), structure };
+    return { type: 'element', source, path, name: structure?.getName(), structure };
   }
-  if (t === Gst.MessageType.LATENCY) return { type: 'latency', source };
-  return { type: 'other', source };
+  if (t === Gst.MessageType.LATENCY) return { type: 'latency', source, path };
+  return { type: 'other', source, path };
 }
 
 /**
@@ -183,4 +186,35 @@ export function setState(el: GstObject, state: number): boolean {
 
 export function elementByName(bin: GstObject, name: string): GstObject | undefined {
   return bin.getByName(name) ?? undefined;
+}
+
+/** An empty bin, for a part of the graph added and removed as a whole (a live output). */
+export function newBin(name: string): GstObject {
+  return new Gst.Bin({ name });
+}
+
+/** Exposes `target` (a pad of an element inside `bin`) as the bin's pad `name`. */
+export function addGhostPad(bin: GstObject, name: string, target: GstObject): GstObject {
+  const ghost = Gst.GhostPad.new(name, target);
+  if (!ghost || !bin.addPad(ghost)) throw new GstError('link-failed', `cannot expose ${name} on ${String(bin.name)}`);
+  return ghost;
+}
+
+/** Links a new request pad of a tee to `sink`; returns the tee pad (release it to unlink). */
+export function linkFromTee(tee: GstObject, sink: GstObject): GstObject {
+  const pad = tee.requestPadSimple('src_%u');
+  if (!pad) throw new GstError('link-failed', `no src pad on ${String(tee.name)}`);
+  const ret = pad.link(sink);
+  if (ret !== Gst.PadLinkReturn.OK) {
+    tee.releaseRequestPad(pad);
+    throw new GstError('link-failed', `cannot link ${String(tee.name)} → ${String(sink.getParent()?.name)} (${ret})`);
+  }
+  return pad;
+}
+
+/** Unlinks and releases a tee's request pad (the branch behind it stops receiving data). */
+export function releaseTeePad(tee: GstObject, pad: GstObject): void {
+  const peer = pad.getPeer();
+  if (peer) pad.unlink(peer);
+  tee.releaseRequestPad(pad);
 }

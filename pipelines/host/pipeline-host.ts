@@ -5,7 +5,7 @@
 // Life: start → build the spec (pure builders) → instantiate → PLAYING → ready {ports} →
 // fragment-opened/closed (spool renames + metadata) and stats → stop: EOS, wait up to
 // stopTimeoutMs for it, else dump the graph and exit anyway (stopped {forced:true}).
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
@@ -14,6 +14,9 @@ import { buildIndividual } from '../builders/individual.pipeline';
 import { DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
 import { SpoolWriter, type SnippetDescription } from './spool-writer';
+import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
+import { OutputSet } from '../outputs/output-set';
+import { normaliseOutputs, outputOfPath, redactText } from '../outputs/outputs';
 import {
   baseTimeNs,
   capsString,
@@ -97,6 +100,7 @@ class RecordingHost {
     this.stopBus = watchBus(this.pipeline, (m) => this.onMessage(m));
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
+    if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
@@ -249,6 +253,9 @@ class RecordingHost {
         if (jb('video')) setProp(jb('video'), 'ts-offset', Math.max(0, -ms) * 1_000_000);
         return;
       }
+      case 'set-outputs':
+        this.setOutputs(cmd.rtmp);
+        return;
       case 'start':
         throw new Error('already started');
     }
@@ -262,6 +269,12 @@ class RecordingHost {
 
   // ---- bus -----------------------------------------------------------------------------------------
   private onMessage(m: BusMessage): void {
+    // An output's trouble (a dead RTMP server) is that output's: detached and retried, never fatal.
+    if (m.type === 'error' && this.outputs?.onError(outputOfPath(m.path), `${m.source}: ${m.text}`)) return;
+    if (m.type === 'warning' && outputOfPath(m.path)) {
+      send({ type: 'warning', code: 'output-warning', message: redactText(`${m.source}: ${m.text}`) });
+      return;
+    }
     switch (m.type) {
       case 'element':
         if (m.name === 'splitmuxsink-fragment-opened') this.fragmentOpened(m.structure);
@@ -448,6 +461,7 @@ class RecordingHost {
       encoderLatencyMs: encLatency === null ? null : Math.max(0, encLatency / 1e6),
       branches,
       ...(this.config.kind === 'composite' ? { activeSpeaker: this.picker.speaker } : {}),
+      ...(this.outputs ? { outputs: this.outputs.statuses() } : {}),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBytes: process.memoryUsage().rss,
     };
@@ -461,6 +475,33 @@ class RecordingHost {
   }
 
   private readonly prevFrames = new Map<string, number>();
+
+  // ---- live outputs (pipelines/outputs/) -------------------------------------------------------
+  private outputs: OutputSet | null = null;
+
+  private startOutputs(): void {
+    const c = this.composite;
+    this.outputs = new OutputSet({
+      pipeline: this.pipeline,
+      videoTee: this.find(VIDEO_TEE),
+      audioTee: this.find(AUDIO_TEE),
+      maxRetries: c.outputs?.rtmpMaxRetries ?? 0,
+      onChange: (outputs) => send({ type: 'outputs', outputs }),
+      log: (level, code, message) => send(level === 'error' ? { type: 'error', code, message, fatal: false } : { type: 'warning', code, message }),
+    });
+    if (c.outputs?.hls) {
+      const dir = join(c.spoolDir, 'hls');
+      mkdirSync(dir, { recursive: true });
+      this.outputs.startHls({ ...c.outputs.hls, dir });
+    }
+    if (c.outputs?.rtmp.length) this.outputs.setRtmp(c.outputs.rtmp);
+  }
+
+  private setOutputs(rtmp: string[]): void {
+    if (!this.outputs) throw new Error('live outputs need a composite recording');
+    if (this.stopping) return;
+    this.outputs.setRtmp(normaliseOutputs({ rtmp }).rtmp);
+  }
 
   private partBytes(): number {
     if (!this.open) return 0;
@@ -478,6 +519,7 @@ class RecordingHost {
     if (this.stopping) return;
     this.stopping = true;
     this.stopReason = reason;
+    this.outputs?.detachLive();
     for (const t of this.timers) clearInterval(t);
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.

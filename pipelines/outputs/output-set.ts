@@ -1,0 +1,253 @@
+// The live outputs of a running composite, inside the pipeline host: one bin per output behind a
+// small interface (attach to the tees, detach, status), a desired set that replaces the running
+// one, and the retry loop. Errors of an output's elements (found by their ancestry on the bus)
+// detach that output and schedule a new attempt; they never reach the recording.
+import { addGhostPad, getProp, instantiate, linkFromTee, newBin, releaseTeePad, setState, State, structUint64, type GstObject } from '../gst/gst';
+import {
+  buildHlsOutput,
+  buildRtmpOutput,
+  HLS_OUTPUT_ID,
+  HLS_PLAYLIST,
+  outputNames,
+  redactRtmpUrl,
+  redactText,
+  retryDelayMs,
+  rtmpOutputId,
+  type HlsSettings,
+  type OutputBinSpec,
+  type OutputStatus,
+} from './outputs';
+
+/** A destination connected this long without an error counts as healthy again (the backoff restarts). */
+const HEALTHY_AFTER_MS = 10_000;
+/** A connected RTMP destination whose byte count has not moved for this long is treated as dropped. */
+const STALL_MS = 10_000;
+
+/** One output bin: built from its spec, attached to the tees while playing, detached on error or removal. */
+export class OutputBin {
+  private bin: GstObject | null = null;
+  private teePads: Array<[GstObject, GstObject]> = [];
+
+  constructor(
+    readonly spec: OutputBinSpec,
+    private readonly pipeline: GstObject,
+  ) {}
+
+  get attached(): boolean {
+    return this.bin !== null;
+  }
+
+  attach(videoTee: GstObject, audioTee: GstObject): void {
+    if (this.bin) return;
+    const bin = newBin(outputNames(this.spec.id).bin);
+    const { elements } = instantiate(bin, this.spec, () => undefined);
+    const video = addGhostPad(bin, 'video', elements.get(this.spec.videoIn).getStaticPad('sink'));
+    const audio = addGhostPad(bin, 'audio', elements.get(this.spec.audioIn).getStaticPad('sink'));
+    this.pipeline.add(bin);
+    // The bin plays before the tee feeds it: a tee pushing into an inactive pad gets FLUSHING back.
+    bin.syncStateWithParent();
+    this.bin = bin;
+    try {
+      this.teePads = [
+        [videoTee, linkFromTee(videoTee, video)],
+        [audioTee, linkFromTee(audioTee, audio)],
+      ];
+    } catch (err) {
+      this.detach();
+      throw err;
+    }
+  }
+
+  /**
+   * Unlinks from the tees, then stops and drops the bin. No blocking probe: the output's first
+   * element after the tee is errorignore and then a leaky queue, so a push in progress returns at
+   * once and releasing the tee pad (which waits for it) cannot wait on the network.
+   */
+  detach(): void {
+    for (const [tee, pad] of this.teePads) releaseTeePad(tee, pad);
+    this.teePads = [];
+    const bin = this.bin;
+    this.bin = null;
+    if (!bin) return;
+    bin.setLockedState(true);
+    setState(bin, State.NULL);
+    this.pipeline.remove(bin);
+  }
+
+  /** Bytes the sink has written to the network (RTMP), 0 when unknown. */
+  bytesSent(): number {
+    if (!this.bin || this.spec.kind !== 'rtmp') return 0;
+    const sink = this.bin.getByName(outputNames(this.spec.id).sink);
+    const stats = sink ? (getProp(sink, 'stats') as GstObject) : undefined;
+    return (stats ? structUint64(stats, 'out-bytes-total') : undefined) ?? 0;
+  }
+}
+
+interface Entry {
+  out: OutputBin;
+  status: OutputStatus;
+  /** Consecutive failed attempts. */
+  failures: number;
+  /** Bytes of earlier attempts. */
+  bytesBefore: number;
+  lastBytes: number;
+  lastBytesAt: number;
+  connectedAt: number | null;
+  retryAtMs: number | null;
+}
+
+export interface OutputSetOptions {
+  pipeline: GstObject;
+  videoTee: GstObject;
+  audioTee: GstObject;
+  /** Consecutive failed attempts after which a destination is `failed` (0: retry for ever). */
+  maxRetries: number;
+  onChange: (statuses: OutputStatus[]) => void;
+  log: (level: 'warning' | 'error', code: string, message: string) => void;
+  now?: () => number;
+}
+
+export class OutputSet {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: OutputSetOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Replaces the RTMP destinations: new ones attach, missing ones detach, the rest keep streaming. */
+  setRtmp(urls: string[]): void {
+    const wanted = new Map(urls.map((u) => [rtmpOutputId(u), u]));
+    for (const [id, e] of this.entries) {
+      if (e.status.kind === 'rtmp' && !wanted.has(id)) {
+        e.out.detach();
+        this.entries.delete(id);
+      }
+    }
+    for (const [id, url] of wanted) if (!this.entries.has(id)) this.add(buildRtmpOutput(url), redactRtmpUrl(url));
+    this.ensureTimer();
+    this.changed();
+  }
+
+  startHls(settings: HlsSettings): void {
+    if (this.entries.has(HLS_OUTPUT_ID)) return;
+    this.add(buildHlsOutput(settings), `${settings.dir}/${HLS_PLAYLIST}`);
+    this.ensureTimer();
+    this.changed();
+  }
+
+  private add(spec: OutputBinSpec, target: string): void {
+    const t = this.now();
+    const entry: Entry = {
+      out: new OutputBin(spec, this.opts.pipeline),
+      status: { id: spec.id, kind: spec.kind, target, state: 'connecting', attempts: 0, bytesSent: 0, since: new Date(t).toISOString() },
+      failures: 0,
+      bytesBefore: 0,
+      lastBytes: 0,
+      lastBytesAt: t,
+      connectedAt: null,
+      retryAtMs: null,
+    };
+    this.entries.set(spec.id, entry);
+    this.tryAttach(entry);
+  }
+
+  private tryAttach(e: Entry): void {
+    e.status.attempts++;
+    e.retryAtMs = null;
+    delete e.status.retryAt;
+    this.setState(e, e.status.kind === 'hls' ? 'connected' : 'connecting');
+    e.lastBytes = 0;
+    e.lastBytesAt = this.now();
+    try {
+      e.out.attach(this.opts.videoTee, this.opts.audioTee);
+    } catch (err) {
+      this.fail(e, (err as Error).message);
+    }
+  }
+
+  /** A bus error or warning from an element: true when it belongs to an output (and was handled). */
+  onError(outputId: string | undefined, text: string): boolean {
+    const e = outputId ? this.entries.get(outputId) : undefined;
+    if (!e) return false;
+    if (e.out.attached) this.fail(e, text);
+    return true;
+  }
+
+  private fail(e: Entry, text: string): void {
+    e.bytesBefore += e.out.bytesSent();
+    e.out.detach();
+    e.connectedAt = null;
+    e.failures++;
+    e.status.lastError = redactText(text);
+    e.status.bytesSent = e.bytesBefore;
+    const { maxRetries } = this.opts;
+    if (e.status.kind === 'hls' || (maxRetries > 0 && e.failures >= maxRetries)) {
+      this.setState(e, 'failed');
+      this.opts.log('error', 'output-failed', `output ${e.status.id} (${e.status.target}) failed after ${e.status.attempts} attempt(s): ${e.status.lastError}`);
+      return;
+    }
+    e.retryAtMs = this.now() + retryDelayMs(e.failures);
+    e.status.retryAt = new Date(e.retryAtMs).toISOString();
+    this.setState(e, 'retrying');
+    this.opts.log('warning', 'output-retrying', `output ${e.status.id} (${e.status.target}) dropped (${e.status.lastError}); retry ${e.failures} at ${e.status.retryAt}`);
+  }
+
+  private setState(e: Entry, state: OutputStatus['state']): void {
+    if (e.status.state === state) return;
+    e.status.state = state;
+    e.status.since = new Date(this.now()).toISOString();
+    this.changed();
+  }
+
+  private ensureTimer(): void {
+    if (this.timer || this.entries.size === 0) return;
+    this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /** Once a second: retries that are due, connected/stalled from the sink's byte counter. */
+  tick(): void {
+    const t = this.now();
+    for (const e of this.entries.values()) {
+      if (e.status.state === 'retrying' && e.retryAtMs !== null && t >= e.retryAtMs) {
+        this.tryAttach(e);
+        continue;
+      }
+      if (!e.out.attached || e.status.kind !== 'rtmp') continue;
+      const bytes = e.out.bytesSent();
+      e.status.bytesSent = e.bytesBefore + bytes;
+      if (bytes > e.lastBytes) {
+        e.lastBytes = bytes;
+        e.lastBytesAt = t;
+        if (e.status.state === 'connecting') {
+          e.connectedAt = t;
+          this.setState(e, 'connected');
+        }
+      } else if (t - e.lastBytesAt > STALL_MS) {
+        this.fail(e, e.status.state === 'connected' ? `no data sent for ${t - e.lastBytesAt} ms` : `not connected within ${t - e.lastBytesAt} ms`);
+        continue;
+      }
+      if (e.connectedAt !== null && t - e.connectedAt > HEALTHY_AFTER_MS) e.failures = 0;
+    }
+  }
+
+  statuses(): OutputStatus[] {
+    return [...this.entries.values()].map((e) => ({ ...e.status, bytesSent: e.bytesBefore + e.out.bytesSent() }));
+  }
+
+  /** Stop: RTMP outputs go (nothing to finalize); HLS stays so EOS closes its last segment. */
+  detachLive(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const [id, e] of this.entries) {
+      if (e.status.kind !== 'rtmp') continue;
+      e.out.detach();
+      this.entries.delete(id);
+    }
+  }
+
+  private changed(): void {
+    this.opts.onChange(this.statuses());
+  }
+}

@@ -1,0 +1,225 @@
+// Live outputs of the composite as data: RTMP destinations and the HLS rendition, the bins that
+// carry them (pure specs, built here and instantiated by the pipeline host), URL validation,
+// stream-key redaction and the retry backoff. No Node or GStreamer imports: workflows and the API
+// use the validation and redaction too.
+//
+//   composite … vparse ─▶ vtee ─▶ vq2 → snippets.video          (the recording, unchanged)
+//                          └────▶ out-{id} bin (one per output, added and removed while playing)
+//   composite … aenc-parse ─▶ atee ─▶ aq → snippets.audio
+//                          └────▶ out-{id} bin
+//
+//   RTMP bin:  video ─▶ {id}-vok errorignore → {id}-vq queue(leaky) ─▶ {id}-mux flvmux → {id}-sink rtmp2sink
+//              audio ─▶ {id}-aok errorignore → {id}-aq queue(leaky) ─┘
+//   HLS bin:   video ─▶ {id}-vok → {id}-vq ─▶ {id}-sink hlssink2 (video)
+//              audio ─▶ {id}-aok → {id}-aq ─▶ {id}-sink (audio)
+//
+// The encode is shared: an output only muxes. `errorignore` turns a flow error of a dead
+// destination into OK before it reaches the tee (a tee returns a branch's error upstream, which
+// would stop the recording's encoder thread); the leaky queue drops instead of blocking, so a slow
+// destination never stalls the recording or the other outputs.
+import type { ElementSpec, LinkSpec } from '../spec';
+
+export type OutputKind = 'rtmp' | 'hls';
+export type OutputState = 'connecting' | 'connected' | 'retrying' | 'failed' | 'stopped';
+
+/** What the composite streams besides the recording: the desired set, replaced as a whole. */
+export interface OutputsDesired {
+  rtmp: string[];
+  hls: boolean;
+}
+
+export interface HlsSettings {
+  /** Target segment length; segments are cut at the 1-second GOP, so whole seconds. */
+  segmentSeconds: number;
+  /** Segments listed in the rolling playlist. */
+  playlistLength: number;
+  /** Folder the segments and playlist are written to (inside the recording's spool folder). */
+  dir: string;
+}
+
+/** One output's state as reported in stats and status. Never carries a stream key. */
+export interface OutputStatus {
+  id: string;
+  kind: OutputKind;
+  /** Redacted: `rtmp://host:port/app/***` for RTMP, the playlist's local name for HLS. */
+  target: string;
+  state: OutputState;
+  /** Connection attempts since the output was added (1 = the first). */
+  attempts: number;
+  bytesSent: number;
+  since: string;
+  lastError?: string;
+  /** When the next attempt is due (retrying). */
+  retryAt?: string;
+}
+
+export const MAX_RTMP_OUTPUTS = 5;
+export const RETRY_BASE_MS = 1000;
+export const RETRY_MAX_MS = 30_000;
+
+export class InvalidOutputUrl extends Error {
+  readonly type = 'InvalidOutputUrl';
+}
+
+export interface RtmpTarget {
+  scheme: 'rtmp' | 'rtmps';
+  host: string;
+  port: number;
+  /** The application (first path segment). */
+  app: string;
+  /** Everything after the app: the stream key. Secret. */
+  key: string;
+}
+
+/** Parses and validates an RTMP destination; the error names the field and never repeats the key. */
+export function parseRtmpUrl(url: string, field = 'rtmp'): RtmpTarget {
+  const m = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^/?#\s]+)\/([^\s#]+)$/.exec(url);
+  if (!m) throw new InvalidOutputUrl(`${field} must be an rtmp:// or rtmps:// URL of the form rtmp://host[:port]/app/streamkey (got ${redactRtmpUrl(url)})`);
+  const scheme = m[1] as 'rtmp' | 'rtmps';
+  const port = m[3] ? Number(m[3]) : scheme === 'rtmps' ? 443 : 1935;
+  if (port < 1 || port > 65535) throw new InvalidOutputUrl(`${field} has an invalid port ${port}`);
+  return { scheme, host: m[2]!, port, app: m[4]!, key: m[5]! };
+}
+
+/** The URL with its stream key (and any credentials) replaced: safe for logs, status and errors. */
+export function redactRtmpUrl(url: string): string {
+  const m = /^([a-z0-9+.-]+:\/\/)(?:[^@/]*@)?([^/?#]*)(?:\/([^/?#]*))?/i.exec(url);
+  if (!m) return '***';
+  return `${m[1]}${m[2]}${m[3] ? `/${m[3]}` : ''}/***`;
+}
+
+/** Every RTMP(S) URL in a free text (an error message, a debug string) redacted. */
+export function redactText(text: string): string {
+  return text.replace(/rtmps?:\/\/[^\s'"<>]+/gi, (u) => redactRtmpUrl(u));
+}
+
+/** A stable id for a destination that reveals nothing of its key (FNV-1a of the whole URL). */
+export function rtmpOutputId(url: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < url.length; i++) {
+    h ^= url.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `rtmp-${h.toString(16).padStart(8, '0')}`;
+}
+
+export const HLS_OUTPUT_ID = 'hls';
+export const HLS_PLAYLIST = 'playlist.m3u8';
+export const hlsSegmentName = (n: number) => `segment${String(n).padStart(6, '0')}.ts`;
+
+/** Delay before attempt `attempt + 1` after `attempt` consecutive failures: 1 s doubling to 30 s, ±20% jitter. */
+export function retryDelayMs(failures: number, random = Math.random): number {
+  const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Normalises a desired set: validated, de-duplicated, at most MAX_RTMP_OUTPUTS. */
+export function normaliseOutputs(desired: Partial<OutputsDesired> | undefined, field = 'rtmp'): OutputsDesired {
+  const rtmp = [...new Set(desired?.rtmp ?? [])];
+  if (rtmp.length > MAX_RTMP_OUTPUTS) throw new InvalidOutputUrl(`${field} takes at most ${MAX_RTMP_OUTPUTS} destinations (got ${rtmp.length})`);
+  rtmp.forEach((u, i) => parseRtmpUrl(u, `${field}[${i}]`));
+  return { rtmp, hls: desired?.hls ?? false };
+}
+
+/** Names of an output bin's elements. */
+export const outputNames = (id: string) => ({
+  bin: `out-${id}`,
+  videoIgnore: `${id}-vok`,
+  videoQueue: `${id}-vq`,
+  audioIgnore: `${id}-aok`,
+  audioQueue: `${id}-aq`,
+  mux: `${id}-mux`,
+  sink: `${id}-sink`,
+});
+
+export interface OutputBinSpec {
+  id: string;
+  kind: OutputKind;
+  elements: ElementSpec[];
+  links: LinkSpec[];
+  /** Elements whose sink pads become the bin's `video` and `audio` ghost pads. */
+  videoIn: string;
+  audioIn: string;
+}
+
+/** errorignore → leaky queue: the front of every output, per medium. */
+function front(ignore: string, queueName: string, maxMs: number): ElementSpec[] {
+  return [
+    { name: ignore, factory: 'errorignore', props: { 'ignore-error': true, 'ignore-notlinked': true, 'ignore-notnegotiated': true, 'convert-to': 'ok' } },
+    {
+      name: queueName,
+      factory: 'queue',
+      props: { leaky: 'downstream', 'max-size-time': maxMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': 0 },
+    },
+  ];
+}
+
+export function buildRtmpOutput(url: string): OutputBinSpec {
+  parseRtmpUrl(url);
+  const id = rtmpOutputId(url);
+  const n = outputNames(id);
+  const v = front(n.videoIgnore, n.videoQueue, 2000);
+  const a = front(n.audioIgnore, n.audioQueue, 2000);
+  return {
+    id,
+    kind: 'rtmp',
+    elements: [
+      ...v,
+      ...a,
+      { name: n.mux, factory: 'flvmux', props: { streamable: true, latency: 100_000_000 } },
+      // async=false: a sink that cannot connect must not hold the bin's state change.
+      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10 } },
+    ],
+    links: [
+      { from: n.videoIgnore, to: n.videoQueue },
+      { from: n.audioIgnore, to: n.audioQueue },
+      { from: n.videoQueue, to: n.mux, toPad: 'video' },
+      { from: n.audioQueue, to: n.mux, toPad: 'audio' },
+      { from: n.mux, to: n.sink },
+    ],
+    videoIn: n.videoIgnore,
+    audioIn: n.audioIgnore,
+  };
+}
+
+export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
+  const n = outputNames(HLS_OUTPUT_ID);
+  const v = front(n.videoIgnore, n.videoQueue, 3000);
+  const a = front(n.audioIgnore, n.audioQueue, 3000);
+  return {
+    id: HLS_OUTPUT_ID,
+    kind: 'hls',
+    elements: [
+      ...v,
+      ...a,
+      {
+        name: n.sink,
+        factory: 'hlssink2',
+        props: {
+          location: `${hls.dir}/segment%06d.ts`,
+          'playlist-location': `${hls.dir}/${HLS_PLAYLIST}`,
+          'target-duration': hls.segmentSeconds,
+          'playlist-length': hls.playlistLength,
+          // The HLS shipper deletes a segment once it is uploaded and out of the playlist; hlssink2
+          // must not delete one that may not be uploaded yet.
+          'max-files': 0,
+          // The composite's encoder has a 1-second GOP: every whole second is a cut point.
+          'send-keyframe-requests': false,
+        },
+      },
+    ],
+    links: [
+      { from: n.videoIgnore, to: n.videoQueue },
+      { from: n.audioIgnore, to: n.audioQueue },
+      { from: n.videoQueue, to: n.sink, toPad: 'video' },
+      { from: n.audioQueue, to: n.sink, toPad: 'audio' },
+    ],
+    videoIn: n.videoIgnore,
+    audioIn: n.audioIgnore,
+  };
+}
+
+/** The output id an element belongs to, from its bus message path (`/pipeline/out-{id}/…`). */
+export function outputOfPath(path: string): string | undefined {
+  return /\/(?:[A-Za-z0-9]+:)?out-([A-Za-z0-9_-]+)(?:\/|$)/.exec(path)?.[1];
+}

@@ -1,0 +1,108 @@
+// Live output over RTMP, end to end with real parts: mock SFU → MediaSession → composite pipeline
+// → tee → FLV → rtmp2sink → a real nginx-rtmp server on loopback that records what it receives.
+// The composite reaches the server (640x360 H.264 + AAC read back with ffprobe), a second
+// destination is added while it plays, the server is SIGKILLed and restarted mid-stream: both
+// destinations are retried and recover, and the recording's snippets stay back to back with the
+// configured lengths. Stream keys never appear in any event.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { OutputStatus } from '../../pipelines/outputs/outputs';
+import type { HostEvent } from '../../pipelines/protocol';
+import { LiveSession } from '../support/live-session';
+import { probe } from '../support/media';
+import { compositeConfig, hostMedia, sleep } from '../support/recording';
+import { RtmpServer } from '../support/rtmp-server';
+
+const unavailable = RtmpServer.available();
+let live: LiveSession | undefined;
+let server: RtmpServer | undefined;
+after(async () => {
+  await live?.cleanup();
+  await server?.stop();
+});
+
+const KEY_A = 'secretkeyA7f3';
+const KEY_B = 'secretkeyB9e1';
+type Outputs = Extract<HostEvent, { type: 'outputs' }>;
+
+function waitOutputs(events: HostEvent[], pred: (o: OutputStatus[]) => boolean, timeoutMs: number, what: string): Promise<OutputStatus[]> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = setInterval(() => {
+      const last = [...events].reverse().find((e): e is Outputs => e.type === 'outputs');
+      const stats = [...events].reverse().find((e) => e.type === 'stats');
+      const current = last?.outputs;
+      if (current && pred(current)) {
+        clearInterval(poll);
+        resolve(current);
+      } else if (Date.now() > deadline) {
+        clearInterval(poll);
+        reject(new Error(`${what} within ${timeoutMs} ms; outputs: ${JSON.stringify(current)}; last stats outputs: ${JSON.stringify(stats)}`));
+      }
+    }, 200);
+  });
+}
+
+const states = (o: OutputStatus[]) => o.map((x) => x.state).join(',');
+
+test('composite over RTMP: reaches nginx-rtmp, a destination added live, server killed and restarted', { skip: unavailable ?? false, timeout: 150_000 }, async () => {
+  server = await RtmpServer.start();
+  live = await LiveSession.open({ livestreamId: 'ls-rtmp' });
+  const hosts = [hostMedia('a', 'VP8'), hostMedia('b', 'H264')];
+  for (const h of hosts) await live.addHost(h);
+  const rec = await live.record((dir) =>
+    compositeConfig(dir, hosts, { snippetSeconds: 5, statsIntervalMs: 1000, stopTimeoutMs: 15_000, outputs: { rtmp: [server!.url(KEY_A)] } }),
+  );
+
+  await waitOutputs(rec.events, (o) => o.length === 1 && o[0]!.state === 'connected', 20_000, 'the first destination did not connect');
+  rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), server.url(KEY_B)] });
+  await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected'), 20_000, 'the added destination did not connect');
+  await sleep(4000);
+
+  const firstA = server.recordings(KEY_A);
+  const firstB = server.recordings(KEY_B);
+  assert.equal(firstA.length, 1, 'one stream recorded for A');
+  assert.equal(firstB.length, 1, 'one stream recorded for B');
+  for (const { file } of [...firstA, ...firstB]) {
+    const p = probe(file);
+    const v = p.streams.find((s) => s.codec_type === 'video');
+    const a = p.streams.find((s) => s.codec_type === 'audio');
+    assert.ok(v && a, `${file} has video and audio`);
+    assert.equal(v.codec_name, 'h264');
+    assert.equal(`${v.width}x${v.height}`, '640x360');
+    assert.equal(a.codec_name, 'aac');
+  }
+
+  await server.kill();
+  await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'retrying' || x.state === 'connecting'), 20_000, 'the drop was not noticed');
+  await sleep(3000);
+  await server.restart();
+  const back = await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected' && x.attempts >= 2), 60_000, 'the destinations did not recover');
+  await sleep(3000);
+  const afterA = server.recordings(KEY_A);
+  assert.ok(afterA.length >= 2, 'A was published again after the restart');
+  assert.ok(afterA.at(-1)!.size > 10_000, `the new stream carries media (${afterA.at(-1)!.size} bytes)`);
+  assert.ok(back.every((x) => x.bytesSent > 0 && x.lastError), 'bytes counted and the drop reported');
+
+  // Removing one destination leaves the other streaming.
+  rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A)] });
+  await waitOutputs(rec.events, (o) => o.length === 1 && o[0]!.state === 'connected', 10_000, 'removing B changed A');
+  await sleep(2000);
+  await live.stop();
+
+  const fatal = rec.events.filter((e) => e.type === 'error' && e.fatal);
+  assert.deepEqual(fatal, [], 'no fatal error: a dead destination never takes the recording down');
+  const snippets = rec.closed();
+  assert.ok(snippets.length >= 3, `snippets: ${snippets.length}`);
+  for (const [i, s] of snippets.entries()) {
+    if (i < snippets.length - 1) assert.ok(Math.abs(s.durationMs - 5000) <= 67, `snippet ${i} is 5 s within a frame (${s.durationMs} ms)`);
+    if (i > 0) {
+      const gap = Date.parse(s.startTime) - Date.parse(snippets[i - 1]!.endTime);
+      assert.ok(Math.abs(gap) <= 67, `no gap before snippet ${i} (${gap} ms)`);
+    }
+  }
+  const text = JSON.stringify(rec.events);
+  for (const key of [KEY_A, KEY_B]) assert.ok(!text.includes(key), 'no stream key in any event');
+  console.log(rec.events.filter((e) => e.type === 'warning' || e.type === 'error' || e.type === 'outputs').map((e) => JSON.stringify(e)).join('\n'));
+  console.log(`outputs after recovery: ${JSON.stringify(back)}; ${states(back)}; snippets ${snippets.map((s) => s.durationMs).join(', ')}`);
+});

@@ -1,0 +1,110 @@
+// A real RTMP server for tests: Debian's nginx with libnginx-mod-rtmp, on a free loopback port,
+// configured from a temp folder (daemon off, one process, pid/log/record paths in the folder).
+// Every stream published to `rtmp://127.0.0.1:{port}/live/{key}` is recorded to
+// `{dir}/rec/{key}-{unix time}.flv`. Killed and restarted by pid on the same port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, isListening, waitUntil } from '../../infra/stack/net';
+
+const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+
+export class RtmpServer {
+  private proc: ChildProcess | null = null;
+  private log = '';
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  static available(): string | null {
+    if (!existsSync('/usr/sbin/nginx')) return 'nginx is not installed (infra/apt-packages.txt)';
+    if (!existsSync(MODULE)) return 'libnginx-mod-rtmp is not installed (infra/apt-packages.txt)';
+    return null;
+  }
+
+  static async start(): Promise<RtmpServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'tapedeck-rtmp-'));
+    mkdirSync(join(dir, 'rec'));
+    const server = new RtmpServer(await freePort(), dir);
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      [
+        `load_module ${MODULE};`,
+        'daemon off;',
+        'master_process off;',
+        'worker_processes 1;',
+        `pid ${dir}/nginx.pid;`,
+        `error_log ${dir}/error.log info;`,
+        'events { worker_connections 64; }',
+        'rtmp {',
+        '  server {',
+        `    listen 127.0.0.1:${server.port};`,
+        '    chunk_size 4096;',
+        '    application live {',
+        '      live on;',
+        '      record all;',
+        `      record_path ${dir}/rec;`,
+        '      record_unique on;',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await server.restart();
+    return server;
+  }
+
+  url(key: string): string {
+    return `rtmp://127.0.0.1:${this.port}/live/${key}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Starts nginx (again, on the same port) and waits until it accepts connections. */
+  async restart(): Promise<void> {
+    if (this.proc) throw new Error('the RTMP server is already running');
+    const proc = spawn('/usr/sbin/nginx', ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-e', join(this.dir, 'error.log')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout?.on('data', (c: Buffer) => (this.log += c.toString()));
+    proc.stderr?.on('data', (c: Buffer) => (this.log += c.toString()));
+    this.proc = proc;
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    await waitUntil(() => isListening('127.0.0.1', this.port), {
+      timeoutMs: 15_000,
+      what: 'nginx-rtmp did not listen',
+      abort: () => (exited ? `nginx exited: ${this.log}` : undefined),
+    });
+  }
+
+  /** SIGKILL by pid: the destination drops mid-stream, as a crashed ingest server would. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+  }
+
+  /** Recorded FLV files of a stream key, oldest first, with their sizes. */
+  recordings(key: string): Array<{ file: string; size: number }> {
+    const rec = join(this.dir, 'rec');
+    return readdirSync(rec)
+      .filter((f) => f.startsWith(`${key}-`) && f.endsWith('.flv'))
+      .sort()
+      .map((f) => ({ file: join(rec, f), size: statSync(join(rec, f)).size }));
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
