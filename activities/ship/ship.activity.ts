@@ -12,6 +12,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Logger } from '../../apps/common/logger';
+import { HlsShipper } from './hls-shipper';
 import { RecordingShipper, type Backlog, type ShipEvent, type ShipFaults, type ShipOptions, type ShipProgress, type ShipStatus } from './shipper';
 import type { LatencySummary } from './stats';
 
@@ -83,8 +84,15 @@ export function createShipActivities(deps: ShipActivityDeps) {
       };
       beat();
       const timer = setInterval(beat, heartbeatMs);
+      // The composite's live HLS rendition (if it has one) is shipped beside its snippets.
+      const hls =
+        input.recordingId === 'composite'
+          ? new HlsShipper({ livestreamId: input.livestreamId, spoolDir: input.spoolDir }, { storage: deps.storage, bucket: deps.bucket, logger: deps.logger })
+          : null;
+      const hlsDone = hls?.run(ctx.cancellationSignal);
       try {
         const status = await shipper.run({ untilFinished: true, stop: ctx.cancellationSignal, ...(resumeFrom ? { resumeFrom } : {}) });
+        await hlsDone;
         beat();
         if (ctx.cancellationSignal.aborted) {
           const reason = ctx.cancellationSignal.reason as unknown;

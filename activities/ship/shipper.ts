@@ -605,7 +605,7 @@ export function parseSidecar(text: string, sequence: number): SnippetMetadata {
   return m as SnippetMetadata;
 }
 
-function httpStatus(e: unknown): number | undefined {
+export function httpStatus(e: unknown): number | undefined {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
 }

@@ -271,6 +271,8 @@ class RecordingHost {
   private onMessage(m: BusMessage): void {
     // An output's trouble (a dead RTMP server) is that output's: detached and retried, never fatal.
     if (m.type === 'error' && this.outputs?.onError(outputOfPath(m.path), `${m.source}: ${m.text}`)) return;
+    // hlssink2's own splitmuxsink posts fragment messages too: only the recording's are snippets.
+    if (m.type === 'element' && outputOfPath(m.path)) return;
     if (m.type === 'warning' && outputOfPath(m.path)) {
       send({ type: 'warning', code: 'output-warning', message: redactText(`${m.source}: ${m.text}`) });
       return;
@@ -492,7 +494,7 @@ class RecordingHost {
     if (c.outputs?.hls) {
       const dir = join(c.spoolDir, 'hls');
       mkdirSync(dir, { recursive: true });
-      this.outputs.startHls({ ...c.outputs.hls, dir });
+      this.outputs.startHls({ ...c.outputs.hls, dir, segmentPrefix: `s${this.startedAtMs.toString(36)}` });
     }
     if (c.outputs?.rtmp.length) this.outputs.setRtmp(c.outputs.rtmp);
   }

@@ -10,8 +10,8 @@
 //
 //   RTMP bin:  video ─▶ {id}-vok errorignore → {id}-vq queue(leaky) ─▶ {id}-mux flvmux → {id}-sink rtmp2sink
 //              audio ─▶ {id}-aok errorignore → {id}-aq queue(leaky) ─┘
-//   HLS bin:   video ─▶ {id}-vok → {id}-vq ─▶ {id}-sink hlssink2 (video)
-//              audio ─▶ {id}-aok → {id}-aq ─▶ {id}-sink (audio)
+//   HLS bin:   video ─▶ hls-vok → hls-vq → hls-vparse h264parse ─▶ hls-sink hlssink2 (video)
+//              audio ─▶ hls-aok → hls-aq → hls-aparse aacparse  ─▶ hls-sink (audio)
 //
 // The encode is shared: an output only muxes. `errorignore` turns a flow error of a dead
 // destination into OK before it reaches the tee (a tee returns a branch's error upstream, which
@@ -35,6 +35,8 @@ export interface HlsSettings {
   playlistLength: number;
   /** Folder the segments and playlist are written to (inside the recording's spool folder). */
   dir: string;
+  /** Prefix of this pipeline run's segment names: a restarted pipeline numbers from 0 again. */
+  segmentPrefix: string;
 }
 
 /** One output's state as reported in stats and status. Never carries a stream key. */
@@ -105,7 +107,8 @@ export function rtmpOutputId(url: string): string {
 
 export const HLS_OUTPUT_ID = 'hls';
 export const HLS_PLAYLIST = 'playlist.m3u8';
-export const hlsSegmentName = (n: number) => `segment${String(n).padStart(6, '0')}.ts`;
+/** Segment file names hlssink2 writes: `{run prefix}-{index:06d}.ts`. */
+export const HLS_SEGMENT = /^[a-z0-9]+-\d{6,}\.ts$/;
 
 /** Delay before attempt `attempt + 1` after `attempt` consecutive failures: 1 s doubling to 30 s, ±20% jitter. */
 export function retryDelayMs(failures: number, random = Math.random): number {
@@ -186,17 +189,23 @@ export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
   const n = outputNames(HLS_OUTPUT_ID);
   const v = front(n.videoIgnore, n.videoQueue, 3000);
   const a = front(n.audioIgnore, n.audioQueue, 3000);
+  // The tee carries what the MP4 snippets take (AVC, raw AAC); MPEG-TS wants byte-stream H.264
+  // and ADTS: the parsers convert, so the tee's caps suit both branches.
+  const vparse = `${HLS_OUTPUT_ID}-vparse`;
+  const aparse = `${HLS_OUTPUT_ID}-aparse`;
   return {
     id: HLS_OUTPUT_ID,
     kind: 'hls',
     elements: [
       ...v,
       ...a,
+      { name: vparse, factory: 'h264parse', props: { 'config-interval': -1 } },
+      { name: aparse, factory: 'aacparse' },
       {
         name: n.sink,
         factory: 'hlssink2',
         props: {
-          location: `${hls.dir}/segment%06d.ts`,
+          location: `${hls.dir}/${hls.segmentPrefix}-%06d.ts`,
           'playlist-location': `${hls.dir}/${HLS_PLAYLIST}`,
           'target-duration': hls.segmentSeconds,
           'playlist-length': hls.playlistLength,
@@ -211,8 +220,10 @@ export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
     links: [
       { from: n.videoIgnore, to: n.videoQueue },
       { from: n.audioIgnore, to: n.audioQueue },
-      { from: n.videoQueue, to: n.sink, toPad: 'video' },
-      { from: n.audioQueue, to: n.sink, toPad: 'audio' },
+      { from: n.videoQueue, to: vparse },
+      { from: n.audioQueue, to: aparse },
+      { from: vparse, to: n.sink, toPad: 'video' },
+      { from: aparse, to: n.sink, toPad: 'audio' },
     ],
     videoIn: n.videoIgnore,
     audioIn: n.audioIgnore,

@@ -1,0 +1,143 @@
+// Ships the composite's live HLS rendition: the pipeline's hlssink2 writes `{run}-NNNNNN.ts` segments and a
+// rolling `playlist.m3u8` into `{spoolDir}/hls/`; this uploads each segment the playlist lists
+// (closed segments only: hlssink2 lists a segment once it is complete) to
+// `livestreams/{livestreamId}/hls/`, then the playlist, so a player reading the bucket always finds
+// every segment its playlist names. A local segment is deleted only once it is uploaded and has
+// left the uploaded playlist. Segments under the prefix are never deleted from the bucket (a
+// lifecycle rule on the prefix is the place for that). Runs inside the shipRecording activity of a
+// composite recording; a recording without HLS has no folder and this does nothing.
+import { access, readFile, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Storage } from '@google-cloud/storage';
+import type { Logger } from '../../apps/common/logger';
+import { HLS_PLAYLIST, HLS_SEGMENT as SEGMENT } from '../../pipelines/outputs/outputs';
+import { httpStatus } from './shipper';
+import { backoffDelay } from './stats';
+
+export const hlsPrefix = (livestreamId: string) => `livestreams/${livestreamId}/hls`;
+
+/** Public URL of the HLS playlist in the bucket: path style, so the playlist's relative segment names resolve. */
+export function hlsPlaylistUrl(bucket: string, livestreamId: string, storageEmulator?: URL): string {
+  const base = storageEmulator ? storageEmulator.origin : 'https://storage.googleapis.com';
+  return `${base}/${bucket}/${hlsPrefix(livestreamId)}/${HLS_PLAYLIST}`;
+}
+
+/** The segment names a media playlist lists, in order. */
+export function playlistSegments(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
+}
+
+export interface HlsShipStatus {
+  segmentsUploaded: number;
+  playlistUploads: number;
+  lastUploadAt: string | null;
+  lastError: string | null;
+  ended: boolean;
+}
+
+export interface HlsShipperDeps {
+  storage: Storage;
+  bucket: string;
+  logger: Logger;
+  intervalMs?: number;
+  backoffMaxMs?: number;
+}
+
+export class HlsShipper {
+  private readonly uploaded = new Set<string>();
+  private lastPlaylist = '';
+  private readonly counters: HlsShipStatus = { segmentsUploaded: 0, playlistUploads: 0, lastUploadAt: null, lastError: null, ended: false };
+  private readonly dir: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ref: { livestreamId: string; spoolDir: string },
+    private readonly deps: HlsShipperDeps,
+  ) {
+    this.dir = join(ref.spoolDir, 'hls');
+    this.log = deps.logger.child({ livestreamId: ref.livestreamId, output: 'hls' });
+  }
+
+  status(): HlsShipStatus {
+    return { ...this.counters };
+  }
+
+  /** One pass: upload what the playlist lists and is not up yet, then the playlist, then tidy the folder. */
+  async syncOnce(): Promise<void> {
+    const text = await readFile(join(this.dir, HLS_PLAYLIST), 'utf8').catch(() => null);
+    if (text === null || text === this.lastPlaylist) return;
+    const listed = playlistSegments(text);
+    const bucket = this.deps.storage.bucket(this.deps.bucket);
+    const prefix = hlsPrefix(this.ref.livestreamId);
+    for (const name of listed) {
+      if (this.uploaded.has(name) || !SEGMENT.test(name)) continue;
+      try {
+        await bucket.upload(join(this.dir, name), {
+          destination: `${prefix}/${name}`,
+          resumable: false,
+          // Segments never change: a retry after an upload whose answer was lost finds it there.
+          preconditionOpts: { ifGenerationMatch: 0 },
+          metadata: { contentType: 'video/mp2t', cacheControl: 'public, max-age=3600' },
+        });
+      } catch (e) {
+        if (httpStatus(e) !== 412) throw e;
+      }
+      this.uploaded.add(name);
+      this.counters.segmentsUploaded++;
+    }
+    // Last: the playlist, which now names only objects that exist. Never cached, it changes.
+    await bucket.file(`${prefix}/${HLS_PLAYLIST}`).save(text, {
+      resumable: false,
+      metadata: { contentType: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache, max-age=0' },
+    });
+    this.lastPlaylist = text;
+    this.counters.playlistUploads++;
+    this.counters.lastUploadAt = new Date().toISOString();
+    this.counters.ended = text.includes('#EXT-X-ENDLIST');
+    // Segments uploaded and rolled out of the uploaded playlist are done locally.
+    const current = new Set(listed);
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      if (SEGMENT.test(name) && this.uploaded.has(name) && !current.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
+  /** Syncs every interval until `stop` aborts or the recording is finished (finished.json) and a last pass ran. */
+  async run(stop?: AbortSignal): Promise<HlsShipStatus> {
+    const interval = this.deps.intervalMs ?? 1000;
+    let attempt = 0;
+    while (!stop?.aborted) {
+      const finished = await access(join(this.ref.spoolDir, 'finished.json')).then(
+        () => true,
+        () => false,
+      );
+      try {
+        await this.syncOnce();
+        attempt = 0;
+        this.counters.lastError = null;
+        if (finished) break;
+        await sleep(interval, stop);
+      } catch (e) {
+        const delayMs = backoffDelay(attempt++, 500, this.deps.backoffMaxMs ?? 30_000);
+        this.counters.lastError = (e as Error).message;
+        this.log.warn({ err: this.counters.lastError, attempt, delayMs }, 'HLS upload failed; retrying');
+        await sleep(delayMs, stop);
+      }
+    }
+    return this.status();
+  }
+}
+
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+    stop?.addEventListener('abort', done);
+  });
+}
