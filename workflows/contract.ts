@@ -22,6 +22,8 @@ export const cameraSignal = defineSignal<[{ hostId: string; on: boolean }]>('cam
 export const microphoneSignal = defineSignal<[{ hostId: string; on: boolean }]>('microphoneChanged');
 export const layoutSignal = defineSignal<[{ layout: Layout }]>('layoutChanged');
 export const stopSignal = defineSignal<[{ reason?: string }]>('stop');
+/** Replaces the composite's RTMP destinations (`PUT /v1/livestreams/{id}/outputs`). */
+export const outputsSignal = defineSignal<[{ rtmp: string[] }]>('outputsChanged');
 /** Sent by a child recording workflow when it has finished (survives continue-as-new). */
 export const recordingFinishedSignal = defineSignal<[RecordingFinished]>('recordingFinished');
 export const statusQuery = defineQuery<LivestreamState>('status');

@@ -124,6 +124,8 @@ export interface CompositeDesired {
   version: number;
   hosts: HostMedia[];
   layout: Layout;
+  /** RTMP destinations (absent: unchanged since start). */
+  rtmp?: string[];
 }
 
 export interface RecordingWorkflowInput {

@@ -29,6 +29,7 @@ import {
   hostLeftSignal,
   layoutSignal,
   microphoneSignal,
+  outputsSignal,
   readyUpdate,
   recordingFinishedSignal,
   statusQuery,
@@ -54,6 +55,7 @@ import {
 import { controlActivity, MAX_NOTICES, mediaCall, reserveCall } from './policies';
 import { compositeRecording, individualRecording } from './recording.workflow';
 import { validateHostSpec, validateLayout } from './validation';
+import { normaliseOutputs } from '../pipelines/outputs/outputs';
 
 const control = proxyActivities<ControlActivities>(controlActivity);
 const media = (taskQueue: string) => proxyActivities<MediaActivities>({ ...mediaCall, taskQueue });
@@ -199,6 +201,16 @@ export async function livestream(input: LivestreamInput): Promise<LivestreamSumm
     s.layout = layout;
     dirty = true;
   });
+  setHandler(outputsSignal, ({ rtmp }) => {
+    try {
+      // Stream keys stay in the workflow's state and history: the pipeline needs them. The status
+      // the API serves redacts them (apps/api/livestreams/livestreams.service.ts).
+      s.composite = { ...s.composite, rtmp: normaliseOutputs({ rtmp }).rtmp };
+      dirty = true;
+    } catch (e) {
+      notice(`outputsChanged rejected: ${(e as Error).message}`);
+    }
+  });
   setHandler(stopSignal, ({ reason }) => {
     if (s.phase === 'stopping' || s.phase === 'stopped') return;
     s.stopReason = reason ?? 'requested';
@@ -253,7 +265,8 @@ export async function livestream(input: LivestreamInput): Promise<LivestreamSumm
     // Composite: one per livestream, restarted under a new child id if it failed.
     const composite = s.recordings.find((r) => r.kind === 'composite' && live(r));
     const desiredHosts = present.map((h) => h.media);
-    const fingerprint = JSON.stringify({ hosts: desiredHosts, layout: s.layout });
+    // RTMP destinations count only when there are some: histories from before outputs replay unchanged.
+    const fingerprint = JSON.stringify(s.composite.rtmp.length > 0 ? { hosts: desiredHosts, layout: s.layout, rtmp: s.composite.rtmp } : { hosts: desiredHosts, layout: s.layout });
     const compositeAttempts = s.recordings.filter((r) => r.kind === 'composite').length;
     const compositeGaveUp = compositeAttempts >= MAX_COMPOSITE_ATTEMPTS && s.recordings.filter((r) => r.kind === 'composite').every((r) => r.state === 'failed');
     if (!composite && !stopping && !compositeGaveUp) {
@@ -278,6 +291,7 @@ export async function livestream(input: LivestreamInput): Promise<LivestreamSumm
           version: s.compositeVersion,
           hosts: desiredHosts,
           layout: s.layout,
+          rtmp: s.composite.rtmp,
         });
       }
     }

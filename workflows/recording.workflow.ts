@@ -45,7 +45,7 @@ async function runRecording(input: RecordingWorkflowInput): Promise<RecordingSum
   const ids = { livestreamId: input.livestreamId, recordingId: input.recordingId };
 
   let desired: CompositeDesired | undefined = input.composite
-    ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout }
+    ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout, rtmp: input.composite.rtmp }
     : undefined;
   let applied = desired?.version ?? 0;
   let stopReason: string | null = null;

@@ -11,6 +11,7 @@ import type { CompositeRecordingConfig, HostMedia, IndividualRecordingConfig, Re
 import { COMPOSITE_DEFAULTS } from '../../pipelines/config';
 import { HostIngest, setSyncCommand, type IngestEvent } from '../../pipelines/ingest/host-ingest';
 import type { PortAllocator } from '../../pipelines/ingest/ports';
+import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import type { FragmentInfo, HostEvent, InputPorts, PipelineStats } from '../../pipelines/protocol';
 import { FINISHED_MARKER_FILE, RECORDING_STATE_FILE, type FinishedMarker, type RecordingState } from '../../pipelines/spool';
 import { PipelineSupervisor } from '../../pipelines/supervisor';
@@ -27,6 +28,11 @@ export interface RecordingDefaults {
   individualVideoKbps: number;
   audioKbps: number;
   x264Preset: CompositeRecordingConfig['x264Preset'];
+  /** Live HLS segment length and playlist length (default 4 s, 6 segments). */
+  hlsSegmentSeconds?: number;
+  hlsPlaylistLength?: number;
+  /** RTMP destinations give up after this many consecutive failures (0, the default: never). */
+  rtmpMaxRetries?: number;
 }
 
 export interface MediaRuntimeDeps {
@@ -52,6 +58,8 @@ export interface RecordProgress {
   bitrateKbps: number;
   warnings: string[];
   restarts: number;
+  /** Live outputs of a composite (stream keys redacted), as the pipeline last reported them. */
+  outputs?: OutputStatus[];
 }
 
 interface ActiveRecording {
@@ -59,6 +67,7 @@ interface ActiveRecording {
   supervisor: PipelineSupervisor;
   hosts: Map<string, HostMedia>;
   layout: CompositeDesired['layout'];
+  rtmp: string[];
   subscribed: Set<string>;
   requestStop: (reason: string) => void;
 }
@@ -205,7 +214,9 @@ export class MediaRuntime {
 
     // The current desired composite state lives in the workflow (a retry must not use the hosts
     // it started with).
-    let desired = input.desired ?? (input.composite ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout } : undefined);
+    let desired =
+      input.desired ??
+      (input.composite ? { version: input.composite.version, hosts: input.composite.hosts, layout: input.composite.layout, rtmp: input.composite.rtmp } : undefined);
     if (input.kind === 'composite' && ctx.info.attempt > 1) {
       const current = await queryWithRetries(() => this.deps.client.workflow.getHandle(workflowId).query(compositeDesiredQuery));
       // The hosts it started with may be stale, and the workflow will not send them again.
@@ -229,6 +240,7 @@ export class MediaRuntime {
       supervisor,
       hosts,
       layout: desired?.layout ?? { kind: 'grid' },
+      rtmp: config.kind === 'composite' ? (config.outputs?.rtmp ?? []) : [],
       subscribed: new Set(),
       requestStop: (reason) => {
         stopReason ??= reason;
@@ -252,6 +264,10 @@ export class MediaRuntime {
         progress.framesOut = e.stats.framesOut;
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
+        if (e.stats.outputs) progress.outputs = e.stats.outputs;
+      } else if (e.type === 'outputs') {
+        progress.outputs = e.outputs;
+        ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
         progress.warnings = [...progress.warnings.filter((x) => x !== w), w].slice(-10);
@@ -361,6 +377,10 @@ export class MediaRuntime {
       }
       rec.hosts.set(hostId, h);
     }
+    if (desired.rtmp && JSON.stringify(rec.rtmp) !== JSON.stringify(desired.rtmp)) {
+      rec.supervisor.send({ type: 'set-outputs', rtmp: desired.rtmp });
+      rec.rtmp = desired.rtmp;
+    }
     if (JSON.stringify(rec.layout) !== JSON.stringify(desired.layout)) {
       rec.supervisor.send({ type: 'set-layout', layout: desired.layout });
       rec.layout = desired.layout;
@@ -419,6 +439,11 @@ export class MediaRuntime {
         x264Preset: d.x264Preset,
         layout: desired?.layout ?? { kind: 'grid' },
         hosts: desired?.hosts ?? [],
+        outputs: {
+          rtmp: desired?.rtmp ?? input.composite?.rtmp ?? [],
+          ...(input.composite?.hls ? { hls: { segmentSeconds: d.hlsSegmentSeconds ?? 4, playlistLength: d.hlsPlaylistLength ?? 6 } } : {}),
+          rtmpMaxRetries: d.rtmpMaxRetries ?? 0,
+        },
       };
       return c;
     }

@@ -10,17 +10,9 @@ import { access, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import type { Logger } from '../../apps/common/logger';
-import { HLS_PLAYLIST, HLS_SEGMENT as SEGMENT } from '../../pipelines/outputs/outputs';
+import { HLS_PLAYLIST, HLS_SEGMENT as SEGMENT, hlsPrefix } from '../../pipelines/outputs/outputs';
 import { httpStatus } from './shipper';
 import { backoffDelay } from './stats';
-
-export const hlsPrefix = (livestreamId: string) => `livestreams/${livestreamId}/hls`;
-
-/** Public URL of the HLS playlist in the bucket: path style, so the playlist's relative segment names resolve. */
-export function hlsPlaylistUrl(bucket: string, livestreamId: string, storageEmulator?: URL): string {
-  const base = storageEmulator ? storageEmulator.origin : 'https://storage.googleapis.com';
-  return `${base}/${bucket}/${hlsPrefix(livestreamId)}/${HLS_PLAYLIST}`;
-}
 
 /** The segment names a media playlist lists, in order. */
 export function playlistSegments(text: string): string[] {

@@ -229,6 +229,24 @@ export const TAPEDECK_STOP_TIMEOUT_MS = variable({
   description: 'how long a stopping pipeline may take to finalize its last snippet before it is killed (with a graph dump)',
   parse: int(500, 600_000),
 });
+export const TAPEDECK_HLS_SEGMENT_SECONDS = variable({
+  name: 'TAPEDECK_HLS_SEGMENT_SECONDS',
+  default: '4',
+  description: 'target length of the composite\'s live HLS segments, seconds (cut at the 1-second GOP)',
+  parse: int(2, 6),
+});
+export const TAPEDECK_HLS_PLAYLIST_LENGTH = variable({
+  name: 'TAPEDECK_HLS_PLAYLIST_LENGTH',
+  default: '6',
+  description: 'segments listed in the rolling live HLS playlist',
+  parse: int(3, 100),
+});
+export const TAPEDECK_RTMP_MAX_RETRIES = variable({
+  name: 'TAPEDECK_RTMP_MAX_RETRIES',
+  default: '0',
+  description: 'consecutive failed attempts after which an RTMP destination is reported `failed` and no longer retried; 0 retries for as long as the livestream runs',
+  parse: int(0, 1000),
+});
 export const TAPEDECK_RECORD_HEARTBEAT_MS = variable({
   name: 'TAPEDECK_RECORD_HEARTBEAT_MS',
   default: '5000',

@@ -77,6 +77,9 @@ async function main(): Promise<void> {
           individualVideoKbps: config.individualVideoKbps,
           audioKbps: config.audioKbps,
           x264Preset: config.x264Preset,
+          hlsSegmentSeconds: config.hlsSegmentSeconds,
+          hlsPlaylistLength: config.hlsPlaylistLength,
+          rtmpMaxRetries: config.rtmpMaxRetries,
         },
       })
     : undefined;

@@ -73,13 +73,24 @@ export interface RtmpTarget {
   key: string;
 }
 
+const RTMP_URL = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^/?#\s]+)\/([^\s#]+)$/;
+
+/** What is wrong with an RTMP destination (never repeating its key), or undefined. */
+export function rtmpUrlProblem(url: unknown): string | undefined {
+  const m = typeof url === 'string' ? RTMP_URL.exec(url) : null;
+  if (!m) return `must be an rtmp:// or rtmps:// URL of the form rtmp://host[:port]/app/streamkey (got ${typeof url === 'string' ? redactRtmpUrl(url) : typeof url})`;
+  const port = m[3] ? Number(m[3]) : 0;
+  if (m[3] && (port < 1 || port > 65535)) return `has an invalid port ${port}`;
+  return undefined;
+}
+
 /** Parses and validates an RTMP destination; the error names the field and never repeats the key. */
 export function parseRtmpUrl(url: string, field = 'rtmp'): RtmpTarget {
-  const m = /^(rtmps?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([^/?#\s]+)\/([^\s#]+)$/.exec(url);
-  if (!m) throw new InvalidOutputUrl(`${field} must be an rtmp:// or rtmps:// URL of the form rtmp://host[:port]/app/streamkey (got ${redactRtmpUrl(url)})`);
+  const problem = rtmpUrlProblem(url);
+  if (problem) throw new InvalidOutputUrl(`${field} ${problem}`);
+  const m = RTMP_URL.exec(url)!;
   const scheme = m[1] as 'rtmp' | 'rtmps';
   const port = m[3] ? Number(m[3]) : scheme === 'rtmps' ? 443 : 1935;
-  if (port < 1 || port > 65535) throw new InvalidOutputUrl(`${field} has an invalid port ${port}`);
   return { scheme, host: m[2]!, port, app: m[4]!, key: m[5]! };
 }
 
@@ -107,6 +118,14 @@ export function rtmpOutputId(url: string): string {
 
 export const HLS_OUTPUT_ID = 'hls';
 export const HLS_PLAYLIST = 'playlist.m3u8';
+export const hlsPrefix = (livestreamId: string) => `livestreams/${livestreamId}/hls`;
+
+/** Public URL of the HLS playlist in the bucket: path style, so the playlist's relative segment names resolve. */
+export function hlsPlaylistUrl(bucket: string, livestreamId: string, storageEmulator?: URL): string {
+  const base = storageEmulator ? storageEmulator.origin : 'https://storage.googleapis.com';
+  return `${base}/${bucket}/${hlsPrefix(livestreamId)}/${HLS_PLAYLIST}`;
+}
+
 /** Segment file names hlssink2 writes: `{run prefix}-{index:06d}.ts`. */
 export const HLS_SEGMENT = /^[a-z0-9]+-\d{6,}\.ts$/;
 
@@ -230,7 +249,7 @@ export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
   };
 }
 
-/** The output id an element belongs to, from its bus message path (`/pipeline/out-{id}/…`). */
+/** The output id an element belongs to, from its bus message path (`/GstPipeline:p/GstBin:out-{id}/…`). */
 export function outputOfPath(path: string): string | undefined {
-  return /\/(?:[A-Za-z0-9]+:)?out-([A-Za-z0-9_-]+)(?:\/|$)/.exec(path)?.[1];
+  return /\/GstBin:out-([A-Za-z0-9_-]+)(?:\/|$)/.exec(path)?.[1];
 }

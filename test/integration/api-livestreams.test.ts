@@ -106,6 +106,23 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     await eventually(async () => running((await status()).body), (r) => JSON.stringify(r) === JSON.stringify([`${p}/composite`, `${p}/host/bob/2`, `${p}/host/carol/1`]), 'alice stopped, bob av');
     await eventually(async () => api.media.applied.at(-1)?.desired.layout.kind, (k) => k === 'spotlight', 'spotlight reached the composite');
 
+    // RTMP destinations replaced while it runs: they reach the composite; the status lists them
+    // with their stream keys redacted (pending: the faked media role reports no live state).
+    const rtmp = ['rtmp://live.example.com/app/sk-alpha-123', 'rtmps://ingest.example.org:443/live2/sk-beta-456'];
+    const outputs = await svc('PUT', `/v1/livestreams/${id}/outputs`, { rtmp });
+    assert.equal(outputs.status, 202, JSON.stringify(outputs.body));
+    await eventually(async () => api.media.applied.at(-1)?.desired.rtmp, (r) => JSON.stringify(r) === JSON.stringify(rtmp), 'RTMP destinations reached the composite');
+    const withOutputs = (await status()).body;
+    assert.deepEqual(
+      withOutputs.outputs.rtmp.map((o: any) => [o.target, o.state]),
+      [
+        ['rtmp://live.example.com/app/***', 'pending'],
+        ['rtmps://ingest.example.org:443/live2/***', 'pending'],
+      ],
+    );
+    assert.equal(withOutputs.outputs.hls, null);
+    assert.ok(!JSON.stringify(withOutputs).includes('sk-alpha') && !JSON.stringify(withOutputs).includes('sk-beta'), 'no stream key in the status');
+
     // Shipped snippets are read from the bucket: three composite snippets, one of bob.
     const bucket = api.cloud.storage.bucket(TEST_BUCKET);
     const put = (name: string, meta: Record<string, string>) => bucket.file(name).save(Buffer.from('snippet'), { contentType: name.endsWith('.mp3') ? 'audio/mpeg' : 'video/mp4', metadata: { metadata: meta } });

@@ -70,6 +70,7 @@ describe('OpenAPI document', () => {
       'PUT /v1/livestreams/{id}/hosts/{hostId}/camera',
       'PUT /v1/livestreams/{id}/hosts/{hostId}/microphone',
       'PUT /v1/livestreams/{id}/layout',
+      'PUT /v1/livestreams/{id}/outputs',
       'GET /v1/livestreams/{id}/snippets',
       'GET /healthz',
       'GET /metrics',

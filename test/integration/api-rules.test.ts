@@ -29,6 +29,7 @@ const ROUTES: Array<{ method: string; path: string; json?: unknown; roles: Role[
   { method: 'PUT', path: '/v1/livestreams/no-such/hosts/h1/camera', json: { on: true }, roles: ['livestream-service'] },
   { method: 'PUT', path: '/v1/livestreams/no-such/hosts/h1/microphone', json: { on: false }, roles: ['livestream-service'] },
   { method: 'PUT', path: '/v1/livestreams/no-such/layout', json: { layout: 'grid' }, roles: ['livestream-service'] },
+  { method: 'PUT', path: '/v1/livestreams/no-such/outputs', json: { rtmp: ['rtmp://127.0.0.1/live/key'] }, roles: ['livestream-service'] },
   { method: 'GET', path: '/v1/livestreams/no-such/snippets', roles: ['reviewer'] },
 ];
 
@@ -191,6 +192,13 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
       ['PUT', '/v1/livestreams/ls-1/hosts/h1/microphone', {}, 'on'],
       ['PUT', '/v1/livestreams/ls-1/layout', { layout: 'grid', spotlightHostId: 'h1' }, 'spotlightHostId'],
       ['PUT', '/v1/livestreams/ls-1/layout', { layout: { kind: 'grid' } }, 'layout'],
+      ['POST', '/v1/livestreams', { livestreamId: 'ls-1', composite: { rtmp: ['rtmp://live.example.com/app'] } }, 'composite.rtmp[0]'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', {}, 'rtmp'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', { rtmp: 'rtmp://h/app/key' }, 'rtmp'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', { rtmp: ['https://h/app/key'] }, 'rtmp'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', { rtmp: Array.from({ length: 6 }, (_, i) => `rtmp://h/app/k${i}`) }, 'rtmp'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', { rtmp: ['rtmp://h/app/k', 'rtmp://h/app'] }, 'rtmp[1]'],
+      ['PUT', '/v1/livestreams/ls-1/outputs', { rtmp: [], hls: true }, 'hls'],
     ];
     for (const [method, path, json, field] of cases) {
       assertError(await svc(method, path, json), 400, 'invalid_request', field);

@@ -17,7 +17,7 @@ import {
 import { Roles } from '../common/auth';
 import { ErrorDto } from '../common/error.dto';
 import { HostSpecDto } from './dto/host-spec.dto';
-import { HostParams, LayoutDto, LivestreamParams, SnippetsQuery, StopQuery, SwitchDto } from './dto/requests.dto';
+import { HostParams, LayoutDto, LivestreamParams, OutputsDto, SnippetsQuery, StopQuery, SwitchDto } from './dto/requests.dto';
 import { AcceptedDto, HostJoinedDto, LivestreamStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
 import { StartLivestreamDto } from './dto/start-livestream.dto';
 import { LivestreamsService } from './livestreams.service';
@@ -119,6 +119,19 @@ export class LivestreamsController {
   @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
   async layout(@Param() p: LivestreamParams, @Body() body: LayoutDto): Promise<AcceptedDto> {
     await this.livestreams.setLayout(p.id, body);
+    return accepted(p.id);
+  }
+
+  @Put(':id/outputs')
+  @Roles('livestream-service')
+  @HttpCode(202)
+  @ApiOperation({ summary: "replaces the composite's RTMP destinations while it runs (added ones connect, missing ones stop)" })
+  @ApiAcceptedResponse({ type: AcceptedDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto })
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDto })
+  async outputs(@Param() p: LivestreamParams, @Body() body: OutputsDto): Promise<AcceptedDto> {
+    await this.livestreams.setOutputs(p.id, body.rtmp);
     return accepted(p.id);
   }
 

@@ -2,6 +2,7 @@
 // service depends on these abstract classes; the Temporal and Cloud Storage adapters implement
 // them and translate their backends' errors into the API's domain errors (common/errors.ts).
 import type { Layout } from '../../../pipelines/config';
+import type { OutputStatus } from '../../../pipelines/outputs/outputs';
 import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
 
 export interface StartedLivestream {
@@ -19,6 +20,10 @@ export abstract class LivestreamsPort {
   abstract setCamera(livestreamId: string, hostId: string, on: boolean): Promise<void>;
   abstract setMicrophone(livestreamId: string, hostId: string, on: boolean): Promise<void>;
   abstract setLayout(livestreamId: string, layout: Layout): Promise<void>;
+  /** Replaces the composite's RTMP destinations. */
+  abstract setOutputs(livestreamId: string, rtmp: string[]): Promise<void>;
+  /** The live outputs a running recording workflow's record activity last reported (its heartbeat), or null. */
+  abstract outputStatus(recordingWorkflowId: string): Promise<OutputStatus[] | null>;
   abstract stop(livestreamId: string, reason: string): Promise<void>;
   abstract status(livestreamId: string): Promise<LivestreamState>;
   abstract workflowIdOf(livestreamId: string): string;

@@ -12,7 +12,8 @@ import type { ApiConfig } from '../config';
 import { API_CONFIG, LOGGER } from '../tokens';
 import type { HostSpecDto } from './dto/host-spec.dto';
 import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
-import type { LivestreamStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
+import type { LivestreamStatusDto, OutputsStatusDto, RtmpOutputStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
+import { HLS_OUTPUT_ID, hlsPlaylistUrl, redactRtmpUrl, rtmpOutputId, rtmpUrlProblem } from '../../../pipelines/outputs/outputs';
 import type { StartLivestreamDto } from './dto/start-livestream.dto';
 import { LivestreamsPort, SnippetStore, type StoredSnippet } from './livestreams.port';
 
@@ -49,7 +50,7 @@ export class LivestreamsService {
     const input: LivestreamInput = {
       livestreamId: dto.livestreamId,
       hosts,
-      composite: { layout, rtmp: dto.composite?.rtmp ?? [], hls: dto.composite?.hls ?? false },
+      composite: { layout, rtmp: checkRtmp(dto.composite?.rtmp ?? [], 'composite.rtmp'), hls: dto.composite?.hls ?? false },
       individual: dto.individual ?? true,
       snippetSeconds: this.config.snippetSeconds,
     };
@@ -91,6 +92,14 @@ export class LivestreamsService {
     const s = this.notEnded(await this.livestreams.status(livestreamId));
     if (layout.spotlightHostId && !s.hosts[layout.spotlightHostId]?.present) throw new HostNotFound(livestreamId, layout.spotlightHostId);
     await this.livestreams.setLayout(livestreamId, layout);
+  }
+
+  /** Replaces the composite's RTMP destinations; the stream keys are never logged. */
+  async setOutputs(livestreamId: string, rtmp: string[]): Promise<void> {
+    const urls = checkRtmp(rtmp, 'rtmp');
+    this.notEnded(await this.livestreams.status(livestreamId));
+    await this.livestreams.setOutputs(livestreamId, urls);
+    this.logger.info({ livestreamId, rtmp: urls.map(redactRtmpUrl) }, 'composite outputs changed');
   }
 
   /** Idempotent: a livestream already stopping or stopped is left as it is. */
@@ -159,6 +168,7 @@ export class LivestreamsService {
                 ? 'degraded'
                 : 'ok';
 
+    const outputs = await this.outputs(s);
     const shipped = [...totals.entries()].map(([recordingId, t]) => ({ recordingId, ...t }));
     const lastSnippetAt = shipped.reduce<string | null>((a, t) => (t.lastSnippetAt && (!a || t.lastSnippetAt > a) ? t.lastSnippetAt : a), null);
     return {
@@ -195,7 +205,30 @@ export class LivestreamsService {
       snippetsShipped: shipped.reduce((a, t) => a + t.snippetsShipped, 0),
       lastSnippetAt,
       warnings,
+      outputs,
     };
+  }
+
+  /** The composite's outputs: desired ones from the workflow, their live state from the running composite. */
+  private async outputs(s: LivestreamState): Promise<OutputsStatusDto> {
+    const running = s.recordings.find((r) => r.kind === 'composite' && (r.state === 'running' || r.state === 'stopping'));
+    const live = running ? await this.livestreams.outputStatus(running.workflowId) : null;
+    const byId = new Map((live ?? []).map((o) => [o.id, o]));
+    const rtmp = s.composite.rtmp.map((url) => {
+      const id = rtmpOutputId(url);
+      const o = byId.get(id);
+      const { kind: _kind, ...reported } = o ?? { kind: 'rtmp' };
+      return o ? (reported as RtmpOutputStatusDto) : { id, target: redactRtmpUrl(url), state: 'pending' };
+    });
+    const hlsLive = byId.get(HLS_OUTPUT_ID);
+    const hls = s.composite.hls
+      ? {
+          playlistUrl: hlsPlaylistUrl(this.config.bucket, s.livestreamId, this.config.storageEmulator),
+          state: hlsLive?.state ?? 'pending',
+          ...(hlsLive?.lastError ? { lastError: hlsLive.lastError } : {}),
+        }
+      : null;
+    return { rtmp, hls };
   }
 
   async listSnippets(livestreamId: string, q: SnippetsQuery): Promise<SnippetListDto> {
@@ -225,6 +258,15 @@ export class LivestreamsService {
     this.notEnded(s);
     if (!s.hosts[hostId]?.present) throw new HostNotFound(s.livestreamId, hostId);
   }
+}
+
+/** The app/key shape the pipeline needs, each problem naming its field; duplicates dropped. */
+function checkRtmp(urls: string[], field: string): string[] {
+  urls.forEach((u, i) => {
+    const problem = rtmpUrlProblem(u);
+    if (problem) throw new InvalidField(`${field}[${i}]`, problem);
+  });
+  return [...new Set(urls)];
 }
 
 function toHostSpec(dto: HostSpecDto): HostSpec {

@@ -12,7 +12,8 @@ import {
   isGrpcServiceError,
   type Connection,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultPayloadConverter } from '@temporalio/common';
+import type { OutputStatus } from '../../../pipelines/outputs/outputs';
 import type { Layout } from '../../../pipelines/config';
 import {
   cameraSignal,
@@ -20,6 +21,7 @@ import {
   hostLeftSignal,
   layoutSignal,
   microphoneSignal,
+  outputsSignal,
   readyUpdate,
   statusQuery,
   stopSignal,
@@ -87,6 +89,24 @@ export class TemporalLivestreams extends LivestreamsPort {
 
   setLayout(livestreamId: string, layout: Layout): Promise<void> {
     return this.call(livestreamId, 'layout', () => this.handle(livestreamId).signal(layoutSignal, { layout }));
+  }
+
+  setOutputs(livestreamId: string, rtmp: string[]): Promise<void> {
+    return this.call(livestreamId, 'outputs', () => this.handle(livestreamId).signal(outputsSignal, { rtmp }));
+  }
+
+  /** Read from the pending `record` activity's last heartbeat: live state without a workflow event per change. */
+  async outputStatus(recordingWorkflowId: string): Promise<OutputStatus[] | null> {
+    try {
+      const d = await this.opts.connection.withDeadline(Date.now() + this.opts.timeoutMs, () => this.client.workflow.getHandle(recordingWorkflowId).describe());
+      const record = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'record');
+      const payload = record?.heartbeatDetails?.payloads?.[0];
+      if (!payload) return null;
+      const progress = defaultPayloadConverter.fromPayload<{ outputs?: OutputStatus[] }>(payload);
+      return Array.isArray(progress?.outputs) ? progress.outputs : null;
+    } catch {
+      return null;
+    }
   }
 
   stop(livestreamId: string, reason: string): Promise<void> {

@@ -2,7 +2,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsId, IsZonedTime } from '../../common/validation';
-import { LAYOUT_KINDS } from './start-livestream.dto';
+import { IsRtmpUrls, LAYOUT_KINDS, RTMP_PROPERTY } from './start-livestream.dto';
 
 export class LivestreamParams {
   @ApiProperty({ name: 'id', pattern: '^[A-Za-z0-9_-]{1,64}$' })
@@ -31,6 +31,12 @@ export class LayoutDto {
   @IsOptional()
   @IsId()
   spotlightHostId?: string;
+}
+
+export class OutputsDto {
+  @ApiProperty(RTMP_PROPERTY)
+  @IsRtmpUrls()
+  rtmp!: string[];
 }
 
 export class StopQuery {

@@ -61,6 +61,28 @@ export class RecordingTotalsDto {
   @ApiProperty({ format: 'date-time', nullable: true, description: 'end of the newest snippet in the bucket' }) lastSnippetAt!: string | null;
 }
 
+export class RtmpOutputStatusDto {
+  @ApiProperty({ example: 'rtmp-1d780076', description: 'stable id of the destination (reveals nothing of its key)' }) id!: string;
+  @ApiProperty({ example: 'rtmp://live.example.com/app/***', description: 'the URL with its stream key redacted' }) target!: string;
+  @ApiProperty({ enum: ['pending', 'connecting', 'connected', 'retrying', 'failed'], description: 'pending: not reported by the running composite yet' }) state!: string;
+  @ApiPropertyOptional({ description: 'connection attempts so far' }) attempts?: number;
+  @ApiPropertyOptional({ description: 'bytes sent to the destination, every attempt' }) bytesSent?: number;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the state last changed' }) since?: string;
+  @ApiPropertyOptional({ description: 'why the last attempt ended (stream keys redacted)' }) lastError?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) retryAt?: string;
+}
+
+export class HlsOutputStatusDto {
+  @ApiProperty({ example: 'https://storage.googleapis.com/tapedeck-local/livestreams/ls-1/hls/playlist.m3u8' }) playlistUrl!: string;
+  @ApiProperty({ enum: ['pending', 'connected', 'failed'], description: 'connected: segments are being written' }) state!: string;
+  @ApiPropertyOptional() lastError?: string;
+}
+
+export class OutputsStatusDto {
+  @ApiProperty({ type: [RtmpOutputStatusDto] }) rtmp!: RtmpOutputStatusDto[];
+  @ApiProperty({ type: HlsOutputStatusDto, nullable: true }) hls!: HlsOutputStatusDto | null;
+}
+
 export class LivestreamStatusDto {
   @ApiProperty() livestreamId!: string;
   @ApiProperty() workflowId!: string;
@@ -76,6 +98,7 @@ export class LivestreamStatusDto {
   @ApiProperty() snippetsShipped!: number;
   @ApiProperty({ format: 'date-time', nullable: true }) lastSnippetAt!: string | null;
   @ApiProperty({ type: [String] }) warnings!: string[];
+  @ApiProperty({ type: OutputsStatusDto, description: "the composite's live outputs (RTMP, HLS)" }) outputs!: OutputsStatusDto;
 }
 
 export class SnippetDto {
