@@ -3,7 +3,12 @@
 // from the mock SFU (640x480 30 fps VP8 + Opus per host) over loopback for every implementation.
 //
 //   node dist/bench/media.js [--hosts 1,4,9,16,25] [--seconds 60] [--only composite|individual]
-//        [--impl tapedeck,gst-launch,ffmpeg] [--delivery ingest|direct] [--warmup 3] [--keep]
+//        [--impl tapedeck,gst-launch,ffmpeg] [--delivery ingest|direct] [--rtmp 1,3 | 0] [--warmup 3] [--keep]
+//
+// Live output: with --rtmp (default 1,3) the 4-host composite also runs with 1 and with 3 RTMP
+// destinations (Tapedeck only; the baselines have no RTMP output), each streaming to a local
+// nginx-rtmp relay on loopback (infra/stack/rtmp-server.ts), beside the 4-host composite alone in
+// the same run: the cost of the shared-encode outputs (FLV mux + rtmp2sink per destination).
 //
 // Per scenario (the composite at each host count, then one individual recording) the
 // implementations run one after another, each with a fresh mock SFU. CPU is utime + stime from
@@ -32,6 +37,8 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../infra/stack/tools';
 import { COMPOSITE_DEFAULTS, type HostMedia, type RecordingConfig } from '../pipelines/config';
 import type { HostEvent, InputPorts, PipelineStats } from '../pipelines/protocol';
+import type { OutputStatus } from '../pipelines/outputs/outputs';
+import { RtmpServer } from '../infra/stack/rtmp-server';
 import type { HostEndpoints, HostIngestStats } from '../pipelines/ingest';
 import type { RunnerReply, RunnerRequest } from './media-runner';
 import {
@@ -59,10 +66,17 @@ const IMPLS: Impl[] = ['tapedeck', 'gst-launch', 'ffmpeg'];
 interface Scenario {
   kind: 'composite' | 'individual';
   hosts: number;
+  /** Composite only: RTMP destinations it also streams to (Tapedeck only: the baselines have none). */
+  rtmp?: string[];
 }
+
+/** The composite size the RTMP cost is measured on (issue: one and three destinations on 4 hosts). */
+const RTMP_BENCH_HOSTS = 4;
 
 interface Options {
   hostCounts: number[];
+  /** RTMP destination counts measured on the 4-host composite (empty: none). */
+  rtmpCounts: number[];
   seconds: number;
   warmup: number;
   scenarios: Scenario[];
@@ -114,6 +128,8 @@ interface RunResult {
   realTimeNote?: string;
   /** RTP packets the ingest saw lost (Tapedeck via ingest only). */
   ingestLost?: number;
+  /** RTMP scenarios: destinations connected at the end of the window, and bytes they were sent. */
+  rtmp?: { destinations: number; connected: number; bytesSent: number };
 }
 
 // ---- options ------------------------------------------------------------------------------------
@@ -130,11 +146,12 @@ function parseOptions(argv: string[]): Options {
       delivery: { type: 'string', default: 'ingest' },
       keep: { type: 'boolean', default: false },
       'individual-kbps': { type: 'string', default: '2000' },
+      rtmp: { type: 'string', default: '1,3' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: bench:media [--hosts 1,4,9,16,25] [--seconds 60] [--only composite|individual] [--impl tapedeck,gst-launch,ffmpeg] [--delivery ingest|direct] [--warmup 3] [--keep]\n');
+    process.stdout.write('usage: bench:media [--hosts 1,4,9,16,25] [--seconds 60] [--only composite|individual] [--impl tapedeck,gst-launch,ffmpeg] [--delivery ingest|direct] [--rtmp 1,3 | --rtmp 0] [--warmup 3] [--keep]\n');
     process.exit(0);
   }
   const hostCounts = parseHostCounts(values.hosts);
@@ -148,9 +165,18 @@ function parseOptions(argv: string[]): Options {
   if (values.delivery !== 'ingest' && values.delivery !== 'direct') throw new Error('--delivery must be ingest or direct');
   const scenarios: Scenario[] = [];
   if (values.only !== 'individual') for (const n of hostCounts) scenarios.push({ kind: 'composite', hosts: n });
+  const rtmpCounts = values.rtmp === '0' || values.rtmp === '' ? [] : values.rtmp.split(',').map(Number);
+  for (const n of rtmpCounts) if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`--rtmp takes destination counts 1..5 (or 0 for none), got "${values.rtmp}"`);
+  if (values.only !== 'individual' && rtmpCounts.length > 0) {
+    // The composite alone at the same size, in the same run, is what the RTMP runs compare with.
+    if (!hostCounts.includes(RTMP_BENCH_HOSTS)) scenarios.push({ kind: 'composite', hosts: RTMP_BENCH_HOSTS });
+    // URLs are filled in once the local RTMP server runs (main).
+    for (const n of rtmpCounts) scenarios.push({ kind: 'composite', hosts: RTMP_BENCH_HOSTS, rtmp: Array.from({ length: n }, () => '') });
+  }
   if (values.only !== 'composite') scenarios.push({ kind: 'individual', hosts: 1 });
   return {
     hostCounts,
+    rtmpCounts,
     seconds,
     warmup,
     scenarios,
@@ -340,6 +366,8 @@ interface Live {
   firstOutput: Promise<void>;
   /** Frames made so far and when that was known (ms, performance.now()), where the implementation tells. */
   frames(): { frames: number; at: number; dropped: number; duplicated: number } | null;
+  /** Tapedeck: the live outputs as last reported. */
+  outputs?(): OutputStatus[];
   /** Graceful stop; resolves with how it ended. */
   stop(): Promise<{ killedAfterEos: boolean; note?: string }>;
   extraPids: Record<string, number>;
@@ -381,6 +409,7 @@ function tapedeckConfig(s: Scenario, c: Canvas, spoolDir: string, o: Options): R
     x264Preset: 'ultrafast',
     layout: { kind: 'grid' },
     hosts,
+    ...(s.rtmp?.length ? { outputs: { rtmp: s.rtmp } } : {}),
   };
 }
 
@@ -391,13 +420,16 @@ async function startTapedeck(s: Scenario, c: Canvas, dir: string, o: Options): P
   let ingest: Runner | null = null;
   let endpoints: HostEndpoints[] = [];
   let last: { stats: PipelineStats; at: number } | null = null;
+  let outputs: OutputStatus[] = [];
   let resolveFirst!: () => void;
   const firstOutput = new Promise<void>((r) => (resolveFirst = r));
   sup.onReply = (r) => {
     if (r.type !== 'event') return;
     const e: HostEvent = r.event;
+    if (e.type === 'outputs') outputs = e.outputs;
     if (e.type === 'stats') {
       last = { stats: e.stats, at: performance.now() };
+      if (e.stats.outputs) outputs = e.stats.outputs;
       if (e.stats.framesOut > 0) resolveFirst();
     } else if (e.type === 'fragment-opened') {
       // The first snippet opens with the first encoded buffer; individual recordings have no
@@ -428,6 +460,7 @@ async function startTapedeck(s: Scenario, c: Canvas, dir: string, o: Options): P
       // The stats event's own clock (uptime) dates the counter better than when it arrived.
       return l ? { frames: l.stats.framesOut, at: l.stats.uptimeMs, dropped: l.stats.droppedOut, duplicated: 0 } : null;
     },
+    outputs: () => outputs,
     stop: async () => {
       sup.send({ type: 'stop', killAfterMs: o.stopTimeoutMs + 10_000 });
       const { info } = await sup.next('exit', o.stopTimeoutMs + 15_000);
@@ -604,7 +637,7 @@ async function judgeSnippets(dir: string, fps: number): Promise<{ snippets: numb
 const round = (n: number | undefined, d = 3) => (n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(d)));
 
 async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promise<RunResult> {
-  const name = s.kind === 'composite' ? `composite-${s.hosts}` : 'individual';
+  const name = scenarioName(s);
   const dir = join(work, `${name}-${impl}`);
   mkdirSync(dir, { recursive: true });
   const c = canvasFor(s, o);
@@ -628,6 +661,8 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     const b = sample(live, sender);
     if (a.pipeline === undefined || b.pipeline === undefined) throw new Error(`the pipeline process ended during the window${logTail(dir)}`);
     const wall = (b.at - a.at) / 1000;
+    const outs = live.outputs?.() ?? [];
+    const rtmp = s.rtmp?.length ? { destinations: s.rtmp.length, connected: outs.filter((x) => x.state === 'connected').length, bytesSent: outs.reduce((t, x) => t + x.bytesSent, 0) } : undefined;
     const peak = peakRssMb(live.pipelinePid);
     const supPeak = live.extraPids.supervisor ? peakRssMb(live.extraPids.supervisor) : undefined;
     const ingPeak = live.extraPids.ingest ? peakRssMb(live.extraPids.ingest) : undefined;
@@ -656,6 +691,7 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     if (judged.frames.dropped > 0) notes.push(`${judged.frames.dropped} frames missing from the snippets`);
     if (stopMs > 5000 && !stopped.killedAfterEos) notes.push(`stop took ${(stopMs / 1000).toFixed(1)} s (backlog to drain)`);
     if (stopped.note) notes.push(stopped.note);
+    if (rtmp && rtmp.connected < rtmp.destinations) notes.push(`${rtmp.destinations - rtmp.connected} RTMP destination(s) not connected at the end of the window`);
     const ingestLost = closed.ingest?.reduce((sum, h) => sum + h.video.lost + h.audio.lost, 0);
     return {
       ...base,
@@ -685,6 +721,7 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
       keptRealTime: notes.filter((n) => !n.includes('process group killed')).length === 0,
       ...(notes.length ? { realTimeNote: notes.join('; ') } : {}),
       ...(ingestLost !== undefined ? { ingestLost } : {}),
+      ...(rtmp ? { rtmp } : {}),
     };
   } catch (e) {
     const message = (e as Error).message;
@@ -727,10 +764,23 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
   const judged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined);
   const worse = judged.filter((s) => s.tapedeckPerFfmpeg! > 1);
   const four = get('composite-4', 'tapedeck');
+  const rtmpGoal = (n: number) => {
+    const withRtmp = get(`composite-4-rtmp${n}`, 'tapedeck');
+    if (!four || !withRtmp) return 'not measured';
+    const extra = ratio(withRtmp.cpuPerMediaSecond, four.cpuPerMediaSecond)! - 1;
+    const delivered = withRtmp.rtmp ? `${withRtmp.rtmp.connected}/${withRtmp.rtmp.destinations} connected, ${(withRtmp.rtmp.bytesSent / 1e6).toFixed(1)} MB sent` : '';
+    return `${fmt(withRtmp.cpuPerMediaSecond)} vs ${fmt(four.cpuPerMediaSecond)} CPU-s/s alone: ${extra >= 0 ? '+' : ''}${(extra * 100).toFixed(1)}% (${delivered})`;
+  };
   const twentyFive = get('composite-25', 'tapedeck');
   const goals = {
     'composite CPU at or below ffmpeg at every N': judged.length === 0 ? 'not measured' : worse.length === 0 ? `met at ${judged.map((s) => s.scenario).join(', ')}` : `NOT met at ${worse.map((s) => `${s.scenario} (${s.tapedeckPerFfmpeg}x)`).join(', ')}`,
     'peak memory < 150 MB at 4 hosts': !four ? 'not measured' : `${(four.peakRssMb ?? Infinity) < 150 ? 'met' : 'NOT met'}: pipeline host ${fmt(four.peakRssMb, 1)} MB (supervisor ${fmt(four.supervisorPeakRssMb, 1)} MB, ingest ${fmt(four.ingestPeakRssMb, 1)} MB)`,
+    'one RTMP destination on the 4-host composite (pipeline CPU)': rtmpGoal(1),
+    'three RTMP destinations cost under 5% more CPU than the 4-host composite alone': (() => {
+      const text = rtmpGoal(3);
+      const m = /: ([+-][\d.]+)%/.exec(text);
+      return m ? `${Number(m[1]) < 5 ? 'met' : 'NOT met'}: ${text}` : text;
+    })(),
     '25 hosts in real time at 15 fps, no dropped output frames': !twentyFive
       ? 'not measured'
       : `${twentyFive.keptRealTime && (twentyFive.frames?.dropped ?? 1) === 0 && (twentyFive.rateControlDropped ?? 0) === 0 ? 'met' : 'NOT met'}: ${fmt(twentyFive.windowFps, 2)} fps in the window, ${twentyFive.frames?.dropped ?? '-'} missing, ${twentyFive.rateControlDropped ?? '-'} dropped by outrate${twentyFive.realTimeNote ? `; ${twentyFive.realTimeNote}` : ''}`,
@@ -767,7 +817,7 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
   for (const s of summaries) {
     process.stdout.write(`  ${s.scenario.padEnd(13)} Tapedeck/ffmpeg ${fmt(s.tapedeckPerFfmpeg, 2)}  Tapedeck/gst-launch ${fmt(s.tapedeckPerGstLaunch, 2)}  (with supervisor+ingest)/ffmpeg ${fmt(s.tapedeckTotalPerFfmpeg, 2)}\n`);
   }
-  process.stdout.write('\nIssue 3 goals:\n');
+  process.stdout.write('\nGoals:\n');
   for (const [k, v] of Object.entries(goals)) process.stdout.write(`  ${k}: ${v}\n`);
 }
 
@@ -776,18 +826,28 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tapedeck-bench-media-'));
   const onSignal = () => {
     killAll();
+    void stopRtmp();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stdout.write(`bench:media: ${o.scenarios.map((s) => (s.kind === 'composite' ? `composite ${s.hosts}` : 'individual')).join(', ')}; ${o.impls.join(', ')}; ${o.seconds} s each after ${o.warmup} s warm-up; Tapedeck RTP via ${o.delivery}; work in ${work}\n`);
+  process.stdout.write(`bench:media: ${o.scenarios.map(scenarioName).join(', ')}; ${o.impls.join(', ')}; ${o.seconds} s each after ${o.warmup} s warm-up; Tapedeck RTP via ${o.delivery}; work in ${work}\n`);
   const startedAt = new Date();
   const results: RunResult[] = [];
-  // RTMP destinations (issue 9) will go here: a scenario with a composite that also pushes to N
-  // RTMP endpoints, next to the same baselines with an extra output.
+  // RTMP scenarios stream to a local nginx-rtmp (relay only) on loopback: the composite's cost of
+  // muxing and sending, one destination key each.
+  const rtmpScenarios = o.scenarios.filter((s) => s.rtmp?.length);
+  const unavailable = rtmpScenarios.length > 0 && o.impls.includes('tapedeck') ? RtmpServer.available() : null;
+  if (unavailable) process.stdout.write(`RTMP scenarios skipped: ${unavailable}\n`);
+  const rtmpServer = rtmpScenarios.length > 0 && o.impls.includes('tapedeck') && !unavailable ? await RtmpServer.start({ record: false }) : null;
+  stopRtmp = () => rtmpServer?.kill();
+  for (const s of rtmpScenarios) s.rtmp = s.rtmp!.map((_, i) => rtmpServer?.url(`bench-${s.rtmp!.length}-${i}`) ?? '');
   for (const s of o.scenarios) {
+    if (s.rtmp && (!rtmpServer || !o.impls.includes('tapedeck'))) continue;
     for (const impl of o.impls) {
-      process.stdout.write(`- ${s.kind === 'composite' ? `composite, ${s.hosts} host(s)` : 'individual'}: ${impl} ... `);
+      // The baselines have no RTMP output: only Tapedeck runs the RTMP scenarios.
+      if (s.rtmp && impl !== 'tapedeck') continue;
+      process.stdout.write(`- ${s.kind === 'composite' ? `composite, ${s.hosts} host(s)${s.rtmp ? ` + ${s.rtmp.length} RTMP` : ''}` : 'individual'}: ${impl} ... `);
       let r = await runOne(s, impl, o, work);
       // One retry: gst-launch-1.0 now and then fails at start ("Buffer has no PTS" from mp4mux);
       // the failure stays in the results as `firstAttemptError`.
@@ -800,6 +860,7 @@ async function main(): Promise<void> {
       process.stdout.write(r.ok ? `${fmt(r.cpuPerMediaSecond)} CPU-s/s, ${fmt(r.peakRssMb, 1)} MB peak${r.keptRealTime ? '' : `, NOT real time (${r.realTimeNote})`}\n` : `failed: ${r.error}\n`);
     }
   }
+  await rtmpServer?.stop();
   const { summaries, goals } = summarize(results);
   printTable(results, summaries, goals);
   const outDir = join(PROJECT_ROOT, 'bench-results');
@@ -812,8 +873,15 @@ async function main(): Promise<void> {
   else rmSync(work, { recursive: true, force: true });
 }
 
+let stopRtmp: () => unknown = () => undefined;
+
+function scenarioName(s: Scenario): string {
+  return s.kind === 'composite' ? `composite-${s.hosts}${s.rtmp?.length ? `-rtmp${s.rtmp.length}` : ''}` : 'individual';
+}
+
 main().catch((e: unknown) => {
   killAll();
+  void stopRtmp();
   process.stderr.write(`bench:media: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

@@ -556,7 +556,7 @@ class RecordingHost {
     let graphDump: string | undefined;
     try {
       graphDump = join(this.config.spoolDir, `pipeline-${Date.now()}.dot`);
-      writeFileSync(graphDump, dotGraph(this.pipeline));
+      writeFileSync(graphDump, redactText(dotGraph(this.pipeline)));
     } catch {
       graphDump = undefined;
     }

@@ -11,7 +11,7 @@ import type { HostEvent } from '../../pipelines/protocol';
 import { LiveSession } from '../support/live-session';
 import { probe } from '../support/media';
 import { compositeConfig, hostMedia, sleep } from '../support/recording';
-import { RtmpServer } from '../support/rtmp-server';
+import { RtmpServer } from '../../infra/stack/rtmp-server';
 
 const unavailable = RtmpServer.available();
 let live: LiveSession | undefined;

@@ -1,4 +1,4 @@
-// A real RTMP server for tests: Debian's nginx with libnginx-mod-rtmp, on a free loopback port,
+// A real RTMP server for tests and benchmarks: Debian's nginx with libnginx-mod-rtmp, on a free loopback port,
 // configured from a temp folder (daemon off, one process, pid/log/record paths in the folder).
 // Every stream published to `rtmp://127.0.0.1:{port}/live/{key}` is recorded to
 // `{dir}/rec/{key}-{unix time}.flv`. Killed and restarted by pid on the same port.
@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isListening, waitUntil } from '../../infra/stack/net';
+import { freePort, isListening, waitUntil } from './net';
 
 const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
@@ -25,7 +25,9 @@ export class RtmpServer {
     return null;
   }
 
-  static async start(): Promise<RtmpServer> {
+  /** `record: false` only relays (a benchmark's sink), no files written. */
+  static async start(opts: { record?: boolean } = {}): Promise<RtmpServer> {
+    const record = opts.record ?? true;
     const dir = mkdtempSync(join(tmpdir(), 'tapedeck-rtmp-'));
     mkdirSync(join(dir, 'rec'));
     const server = new RtmpServer(await freePort(), dir);
@@ -45,9 +47,7 @@ export class RtmpServer {
         '    chunk_size 4096;',
         '    application live {',
         '      live on;',
-        '      record all;',
-        `      record_path ${dir}/rec;`,
-        '      record_unique on;',
+        ...(record ? ['      record all;', `      record_path ${dir}/rec;`, '      record_unique on;'] : ['      record off;']),
         '    }',
         '  }',
         '}',
