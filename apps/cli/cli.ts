@@ -8,6 +8,7 @@ export const USAGE = `usage:
   tapedeck livestreams start <livestreamId> [--host <hostId>[:VP8|H264[:<payloadType>]]]... [--layout grid|active-speaker|spotlight]
                              [--spotlight <hostId>] [--rtmp <url>]... [--hls] [--no-individual]
   tapedeck livestreams status <livestreamId>
+  tapedeck livestreams outputs <livestreamId> [--rtmp <url>]...   (replaces the RTMP destinations; none stops them all)
   tapedeck livestreams stop <livestreamId> [--reason <text>]
   tapedeck livestreams snippets <livestreamId> [--recording composite|host-<hostId>] [--from <iso>] [--to <iso>]
 environment: TAPEDECK_API_URL (default http://127.0.0.1:3000), TAPEDECK_API_TOKEN
@@ -64,6 +65,7 @@ export function toRequest(argv: string[]): Request {
   const allowed: Record<string, string[]> = {
     start: ['host', 'layout', 'spotlight', 'rtmp', 'hls', 'no-individual'],
     status: [],
+    outputs: ['rtmp'],
     stop: ['reason'],
     snippets: ['recording', 'from', 'to'],
   };
@@ -91,6 +93,8 @@ export function toRequest(argv: string[]): Request {
     }
     case 'status':
       return { method: 'GET', path };
+    case 'outputs':
+      return { method: 'PUT', path: `${path}/outputs`, body: { rtmp: (values.rtmp as string[] | undefined) ?? [] } };
     case 'stop':
       return { method: 'DELETE', path: `${path}${values.reason ? `?reason=${encodeURIComponent(String(values.reason))}` : ''}` };
     default: {

@@ -191,7 +191,8 @@ export class OutputSet {
     e.retryAtMs = this.now() + retryDelayMs(e.failures);
     e.status.retryAt = new Date(e.retryAtMs).toISOString();
     this.setState(e, 'retrying');
-    this.opts.log('warning', 'output-retrying', `output ${e.status.id} (${e.status.target}) dropped (${e.status.lastError}); retry ${e.failures} at ${e.status.retryAt}`);
+    // Stable text (no attempt number or time): repeated drops are one warning in the recording's list.
+    this.opts.log('warning', 'output-retrying', `output ${e.status.id} (${e.status.target}) dropped (${e.status.lastError}); retrying with backoff`);
   }
 
   private setState(e: Entry, state: OutputStatus['state']): void {

@@ -229,7 +229,7 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     assert.match(st.body.stopReason, /placement failed/);
   });
 
-  it('is driven by the tapedeck CLI: start, status, snippets, stop', { timeout: 120_000 }, async () => {
+  it('is driven by the tapedeck CLI: start, status, outputs, snippets, stop', { timeout: 120_000 }, async () => {
     const env = { TAPEDECK_API_URL: api.url, TAPEDECK_API_TOKEN: TOKENS.service };
     const id = 'ls-api-cli';
     const start = await tapedeck(['livestreams', 'start', id, '--host', 'h1', '--host', 'h2:H264:102', '--layout', 'spotlight', '--spotlight', 'h2'], env);
@@ -241,6 +241,17 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     const status = await tapedeck(['livestreams', 'status', id], { ...env, TAPEDECK_API_TOKEN: TOKENS.moderation });
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout).layout, { kind: 'spotlight', spotlightHostId: 'h2' });
+
+    const outputs = await tapedeck(['livestreams', 'outputs', id, '--rtmp', 'rtmp://live.example.com/app/cli-key-1'], env);
+    assert.equal(outputs.code, 0, outputs.stderr);
+    await eventually(
+      async () => JSON.parse((await tapedeck(['livestreams', 'status', id], env)).stdout).outputs.rtmp,
+      (r) => r.length === 1 && r[0].target === 'rtmp://live.example.com/app/***',
+      'the CLI set an RTMP destination',
+    );
+    const badOutput = await tapedeck(['livestreams', 'outputs', id, '--rtmp', 'rtmp://live.example.com/app'], env);
+    assert.equal(badOutput.code, 1);
+    assert.match(badOutput.stderr, /answered 400[\s\S]*rtmp\[0\]/);
 
     const snippets = await tapedeck(['livestreams', 'snippets', id, '--recording', 'composite', '--from', '2026-01-01T00:00:00Z'], { ...env, TAPEDECK_API_TOKEN: TOKENS.reviewer });
     assert.equal(snippets.code, 0, snippets.stderr);

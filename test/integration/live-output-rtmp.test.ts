@@ -57,7 +57,13 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
   await waitOutputs(rec.events, (o) => o.length === 1 && o[0]!.state === 'connected', 20_000, 'the first destination did not connect');
   rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), server.url(KEY_B)] });
   await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected'), 20_000, 'the added destination did not connect');
-  await sleep(4000);
+  // nginx writes what it receives to the FLV as it comes: wait for a few seconds' worth of media.
+  const recorded = async (key: string, index: number) => {
+    const deadline = Date.now() + 20_000;
+    while ((server!.recordings(key)[index]?.size ?? 0) < 150_000 && Date.now() < deadline) await sleep(500);
+  };
+  await recorded(KEY_A, 0);
+  await recorded(KEY_B, 0);
 
   const firstA = server.recordings(KEY_A);
   const firstB = server.recordings(KEY_B);
@@ -78,10 +84,15 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
   await sleep(3000);
   await server.restart();
   const back = await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected' && x.attempts >= 2), 60_000, 'the destinations did not recover');
-  await sleep(3000);
   const afterA = server.recordings(KEY_A);
   assert.ok(afterA.length >= 2, 'A was published again after the restart');
-  assert.ok(afterA.at(-1)!.size > 10_000, `the new stream carries media (${afterA.at(-1)!.size} bytes)`);
+  await recorded(KEY_A, afterA.length - 1);
+  const resumed = server.recordings(KEY_A).at(-1)!;
+  const p = probe(resumed.file);
+  assert.ok(
+    p.streams.some((x) => x.codec_type === 'video' && x.codec_name === 'h264') && p.streams.some((x) => x.codec_type === 'audio'),
+    `the stream after the restart carries H.264 and audio (${resumed.size} bytes)`,
+  );
   assert.ok(back.every((x) => x.bytesSent > 0 && x.lastError), 'bytes counted and the drop reported');
 
   // Removing one destination leaves the other streaming.
