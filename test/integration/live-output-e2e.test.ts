@@ -1,0 +1,158 @@
+// Live output through the whole path, nothing faked: Temporal dev server, a real worker process
+// (control + media), the livestream and composite workflows, mock-SFU RTP, GStreamer, a real
+// nginx-rtmp, the GCS emulator. A livestream starts with one RTMP destination and HLS; the
+// `outputsChanged` signal (what PUT /v1/livestreams/{id}/outputs sends) adds a second destination;
+// the API's Temporal adapter reads both as connected from the composite's record heartbeat; the
+// HLS playlist is in the bucket at the URL the status gives; after stop it carries EXT-X-ENDLIST;
+// no stream key appears in the worker's log.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { TemporalLivestreams } from '../../apps/api/livestreams/temporal-livestreams.adapter';
+import { MockSfu } from '../../apps/mock-sfu/sender';
+import { freePort, waitUntil } from '../../infra/stack/net';
+import { ManagedProcess } from '../../infra/stack/process';
+import { RtmpServer } from '../../infra/stack/rtmp-server';
+import { LocalStack } from '../../infra/stack/stack';
+import { PROJECT_ROOT } from '../../infra/stack/tools';
+import type { OutputStatus } from '../../pipelines/outputs/outputs';
+import { hlsPlaylistUrl, rtmpOutputId } from '../../pipelines/outputs/outputs';
+import { outputsSignal, readyUpdate, stopSignal } from '../../workflows/contract';
+import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
+import { compositeWorkflowId, livestreamWorkflowId } from '../../workflows/livestream.types';
+import { testEnv } from '../support/env';
+import { freeStackPorts } from '../support/ports';
+
+const unavailable = RtmpServer.available();
+const KEY_A = 'e2e-secret-A-5521';
+const KEY_B = 'e2e-secret-B-8830';
+
+describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the bucket)', { skip: unavailable ?? false }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-live-e2e-'));
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  let passed = false;
+  after(async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    if (passed) rmSync(dataDir, { recursive: true, force: true });
+    else console.log(`live-output-e2e: logs kept in ${join(dataDir, 'logs')}`);
+  });
+
+  it('starts with RTMP + HLS, adds a destination by signal, reports them, ships the playlist', { timeout: 180_000 }, async () => {
+    const ports = await freeStackPorts();
+    const stack = new LocalStack({
+      env: testEnv,
+      dataDir,
+      ports,
+      projectId: 'tapedeck-live',
+      bucket: 'tapedeck-live',
+      pubsubEmulator: 'auto',
+      include: ['temporal', 'pubsub', 'gcs'],
+      reuse: false,
+      startupTimeoutMs: 60_000,
+    });
+    cleanups.push(() => stack.stop());
+    const rtmp = await RtmpServer.start({ record: false });
+    cleanups.push(() => rtmp.stop());
+    await stack.start();
+
+    const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
+    const worker = ManagedProcess.start({
+      name: 'worker',
+      command: process.execPath,
+      args: [join(PROJECT_ROOT, 'dist', 'apps', 'worker', 'main.js')],
+      env: {
+        ...testEnv,
+        ...stack.clientEnv,
+        TAPEDECK_WORKER_ID: 'media-live',
+        TAPEDECK_WORKER_HTTP_PORT: String(await freePort()),
+        TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
+        TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 19}`,
+        TAPEDECK_MEDIA_REPORT_MS: '1000',
+        TAPEDECK_RECORD_HEARTBEAT_MS: '1000',
+        TAPEDECK_SHIP_RESCAN_MS: '1000',
+        TAPEDECK_HLS_SEGMENT_SECONDS: '2',
+        TAPEDECK_HLS_PLAYLIST_LENGTH: '4',
+        TAPEDECK_STOP_TIMEOUT_MS: '5000',
+        TAPEDECK_LOG_LEVEL: 'debug',
+      },
+      logFile: join(dataDir, 'logs', 'worker.log'),
+    });
+    cleanups.push(() => worker.stop(10_000));
+
+    const connection = await Connection.connect({ address: stack.clientEnv.TEMPORAL_ADDRESS! });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection });
+    await waitUntil(async () => (await client.workflow.getHandle(MEDIA_REGISTRY_ID).query(mediaWorkersQuery)).some((w) => w.workerId === 'media-live'), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: 'the media worker to report its capacity',
+      abort: () => worker.deathReason(),
+    });
+
+    const livestreamId = `live-${Date.now()}`;
+    const handle = await client.workflow.start('livestream', {
+      taskQueue: 'tapedeck-control',
+      workflowId: livestreamWorkflowId(livestreamId),
+      args: [
+        {
+          livestreamId,
+          hosts: [{ hostId: 'ada', displayName: 'Ada' }],
+          composite: { layout: { kind: 'grid' }, rtmp: [rtmp.url(KEY_A)], hls: true },
+          individual: false,
+          snippetSeconds: 5,
+        },
+      ],
+    });
+    const ready = await handle.executeUpdate(readyUpdate);
+    const ada = ready.hosts[0]!.ingest;
+    const sfu = await MockSfu.create({
+      hosts: [{ hostId: 'ada', address: ada.address, video: { port: ada.video.port, payloadType: 96, codec: 'VP8' }, audio: { port: ada.audio.port, payloadType: 111 } }],
+      width: 320,
+      height: 240,
+      fps: 15,
+    });
+    cleanups.push(() => sfu.stop());
+    sfu.start();
+
+    // What GET /v1/livestreams/{id} reads: the composite's record heartbeat, through the API's adapter.
+    const api = new TemporalLivestreams({ connection, namespace: 'default', taskQueue: 'tapedeck-control', timeoutMs: 10_000 });
+    const composite = compositeWorkflowId(livestreamId);
+    let seen: OutputStatus[] | null = null;
+    const outputsConnected = (ids: string[]) => async () => {
+      seen = await api.outputStatus(composite);
+      return ids.every((id) => seen?.find((o) => o.id === id)?.state === 'connected');
+    };
+    const idA = rtmpOutputId(rtmp.url(KEY_A));
+    const idB = rtmpOutputId(rtmp.url(KEY_B));
+    await waitUntil(outputsConnected([idA, 'hls']), { timeoutMs: 60_000, intervalMs: 1000, what: `RTMP A and HLS connected (${JSON.stringify(seen)})`, abort: () => worker.deathReason() });
+
+    await handle.signal(outputsSignal, { rtmp: [rtmp.url(KEY_A), rtmp.url(KEY_B)] });
+    await waitUntil(outputsConnected([idA, idB, 'hls']), { timeoutMs: 30_000, intervalMs: 1000, what: 'the added destination connected', abort: () => worker.deathReason() });
+    const reported = seen as unknown as OutputStatus[];
+    assert.ok(reported.filter((o) => o.kind === 'rtmp').every((o) => o.target === `rtmp://127.0.0.1:${rtmp.port}/live/***` && o.bytesSent > 0), JSON.stringify(reported));
+
+    const url = hlsPlaylistUrl('tapedeck-live', livestreamId, new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!));
+    const playlist = async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      return res.status === 200 ? res.text() : '';
+    };
+    await waitUntil(async () => ((await playlist()).match(/#EXTINF/g) ?? []).length >= 2, { timeoutMs: 30_000, intervalMs: 1000, what: 'an HLS playlist with 2 segments in the bucket' });
+
+    await handle.signal(stopSignal, { reason: 'live e2e over' });
+    await handle.result();
+    await waitUntil(async () => (await playlist()).includes('#EXT-X-ENDLIST'), { timeoutMs: 30_000, intervalMs: 1000, what: 'the final playlist (EXT-X-ENDLIST)' });
+    for (const name of (await playlist()).split('\n').filter((l) => l.endsWith('.ts'))) {
+      const res = await fetch(new URL(name, url), { signal: AbortSignal.timeout(5000) });
+      assert.equal(res.status, 200, `${name} is in the bucket`);
+      await res.arrayBuffer();
+    }
+
+    const log = readFileSync(join(dataDir, 'logs', 'worker.log'), 'utf8');
+    assert.ok(log.length > 0);
+    for (const key of [KEY_A, KEY_B]) assert.ok(!log.includes(key), 'no stream key in the worker log');
+    passed = true;
+  });
+});
