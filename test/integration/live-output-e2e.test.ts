@@ -16,7 +16,6 @@ import { MockSfu } from '../../apps/mock-sfu/sender';
 import { freePort, waitUntil } from '../../infra/stack/net';
 import { ManagedProcess } from '../../infra/stack/process';
 import { RtmpServer } from '../../infra/stack/rtmp-server';
-import { LocalStack } from '../../infra/stack/stack';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import { hlsPlaylistUrl, rtmpOutputId } from '../../pipelines/outputs/outputs';
@@ -24,7 +23,7 @@ import { outputsSignal, readyUpdate, stopSignal } from '../../workflows/contract
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { compositeWorkflowId, livestreamWorkflowId } from '../../workflows/livestream.types';
 import { testEnv } from '../support/env';
-import { freeStackPorts } from '../support/ports';
+import { startE2eServers } from '../support/e2e-stack';
 
 const unavailable = RtmpServer.available();
 const KEY_A = 'e2e-secret-A-5521';
@@ -41,18 +40,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
   });
 
   it('starts with RTMP + HLS, adds a destination by signal, reports them, ships the playlist', { timeout: 180_000 }, async () => {
-    const ports = await freeStackPorts();
-    const stack = new LocalStack({
-      env: testEnv,
-      dataDir,
-      ports,
-      projectId: 'tapedeck-live',
-      bucket: 'tapedeck-live',
-      pubsubEmulator: 'auto',
-      include: ['temporal', 'pubsub', 'gcs'],
-      reuse: false,
-      startupTimeoutMs: 60_000,
-    });
+    const stack = await startE2eServers(dataDir, 'tapedeck-live');
     cleanups.push(() => stack.stop());
     const rtmp = await RtmpServer.start({ record: false });
     cleanups.push(() => rtmp.stop());

@@ -14,13 +14,12 @@ import { createStorage } from '../../apps/common/clients';
 import { MockSfu } from '../../apps/mock-sfu/sender';
 import { freePort, sleep, waitUntil } from '../../infra/stack/net';
 import { ManagedProcess } from '../../infra/stack/process';
-import { LocalStack } from '../../infra/stack/stack';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { hostJoinedUpdate, layoutSignal, readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
 import { testEnv } from '../support/env';
-import { freeStackPorts } from '../support/ports';
+import { startE2eServers } from '../support/e2e-stack';
 
 const SNIPPET_SECONDS = 3;
 
@@ -36,18 +35,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
   });
 
   it('records, ships, survives a worker SIGKILL and stops gracefully', { timeout: 240_000 }, async () => {
-    const ports = await freeStackPorts();
-    const stack = new LocalStack({
-      env: testEnv,
-      dataDir,
-      ports,
-      projectId: 'tapedeck-e2e',
-      bucket: 'tapedeck-e2e',
-      pubsubEmulator: 'auto',
-      include: ['temporal', 'pubsub', 'gcs'],
-      reuse: false,
-      startupTimeoutMs: 60_000,
-    });
+    const stack = await startE2eServers(dataDir, 'tapedeck-e2e');
     cleanups.push(() => stack.stop());
     await stack.start();
 
