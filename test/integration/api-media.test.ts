@@ -5,14 +5,12 @@
 // now (packet loss, no media) with the health word; the worker's and the API's /metrics count
 // what runs and what shipped; a host joins, a camera goes off, the layout changes; stop.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MockSfu } from '../../apps/mock-sfu/sender';
 import { waitUntil } from '../../infra/stack/net';
 import { LocalStack } from '../../infra/stack/stack';
 import { call, TOKENS, TOKENS_ENV } from '../support/api';
+import { e2eScope, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
 import { freeStackPorts } from '../support/ports';
 
@@ -23,33 +21,18 @@ function metric(text: string, name: string, labels = ''): number | undefined {
 }
 
 describe('API with real media (worker, pipelines, shipping, emulators)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-api-media-'));
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
-  let passed = false;
-  after(async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    if (passed) rmSync(dataDir, { recursive: true, force: true });
-    else console.log(`api-media: logs kept in ${join(dataDir, 'logs')}`);
-  });
+  const scope = e2eScope('api-media');
+  const { dataDir } = scope;
 
   it('reports live media, loss, silence, shipping and metrics while recording', { timeout: 240_000 }, async () => {
     const ports = await freeStackPorts();
-    const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
     const stack = new LocalStack({
       env: {
         ...testEnv,
+        ...testMediaWorkerEnv(dataDir, 'media-api'),
         TAPEDECK_SNIPPET_SECONDS: '3',
-        TAPEDECK_WORKER_ID: 'media-api',
-        TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
-        TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 39}`,
-        TAPEDECK_MEDIA_REPORT_MS: '1000',
-        TAPEDECK_RECORD_HEARTBEAT_MS: '1000',
-        TAPEDECK_SHIP_HEARTBEAT_MS: '1000',
-        TAPEDECK_SHIP_RESCAN_MS: '1000',
         TAPEDECK_NO_MEDIA_WARNING_MS: '3000',
         TAPEDECK_LOSS_WARNING_PERCENT: '5',
-        TAPEDECK_STOP_TIMEOUT_MS: '5000',
-        TAPEDECK_LOG_LEVEL: 'info',
       },
       dataDir,
       ports,
@@ -60,7 +43,7 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
       reuse: false,
       startupTimeoutMs: 60_000,
     });
-    cleanups.push(() => stack.stop());
+    scope.cleanup(() => stack.stop());
     await stack.start();
     const api = `http://${ports.host}:${ports.api}`;
     const workerMetrics = async () => (await fetch(`http://${ports.host}:${ports.workerHttp}/metrics`)).text();
@@ -92,7 +75,7 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
       rtcp: 'next-port',
       faults: { loss: 0.12, seed: 11 },
     });
-    cleanups.push(() => sfu.stop());
+    scope.cleanup(() => sfu.stop());
     sfu.start();
 
     type Status = { health: string; warnings: string[]; snippetsShipped: number; backlog: { count: number }; recordings: Array<Record<string, any>> };
@@ -157,7 +140,7 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
       fps: 15,
       rtcp: 'next-port',
     });
-    cleanups.push(() => sfu2.stop());
+    scope.cleanup(() => sfu2.stop());
     sfu2.start();
     assert.equal((await svc('PUT', `/v1/livestreams/${id}/hosts/ada/camera`, { on: false })).status, 202);
     sfu.camera('ada', false);
@@ -197,6 +180,6 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
     const after = await workerMetrics();
     assert.equal(metric(after, 'tapedeck_recordings_running', 'kind="composite"'), 0);
     assert.ok((metric(after, 'tapedeck_snippets_shipped_total', 'kind="individual"') ?? 0) >= 2);
-    passed = true;
+    scope.passed();
   });
 });
