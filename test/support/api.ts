@@ -3,18 +3,13 @@
 // the Nest app from apps/api/app.ts built on them with test tokens.
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MediaCapacity } from '../../activities/capacity';
-import { startRegistryReporter } from '../../activities/registry-reporter';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApiApp } from '../../apps/api/app';
 import { loadApiConfig } from '../../apps/api/config';
 import { createLogger } from '../../apps/common/logger';
-import { createWorkers, type RunningWorkers } from '../../apps/worker/worker';
-import { resolveTool } from '../../infra/stack/tools';
 import { TEST_BUCKET, TEST_PROJECT, startTestCloud, type TestCloud } from './cloud';
-import { testEnv } from './env';
-import { FakeMedia } from './fake-media';
+import type { FakeMedia } from './fake-media';
+import { startFakeMediaTemporal } from './fake-media-temporal';
 
 export const TOKENS = {
   service: 'svc-token-0123456789abcdef',
@@ -33,36 +28,16 @@ export interface ApiUnderTest {
 }
 
 export async function startApiUnderTest(opts: { controlTaskQueue: string; capacityCores?: number }): Promise<ApiUnderTest> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: resolveTool('temporal', testEnv.PATH) }, ip: '127.0.0.1', ui: false },
+  const temporal = await startFakeMediaTemporal({
+    controlTaskQueue: opts.controlTaskQueue,
+    mediaTaskQueue: `${opts.controlTaskQueue}-media-fake`,
+    ...(opts.capacityCores !== undefined ? { capacityCores: opts.capacityCores } : {}),
   });
-  const cloud = await startTestCloud();
-  const media = new FakeMedia();
-  const mediaQueue = `${opts.controlTaskQueue}-media-fake`;
-  const capacity = new MediaCapacity(opts.capacityCores ?? 1.6);
-  let workers: RunningWorkers | undefined;
-  let running: Promise<void> | undefined;
-  let reporter: { stop(d: boolean): Promise<void> } | undefined;
+  const { env, media } = temporal;
+  let cloud: TestCloud | undefined;
   let app: INestApplication | undefined;
   try {
-    workers = await createWorkers({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      roles: ['control', 'media'],
-      controlTaskQueue: opts.controlTaskQueue,
-      mediaTaskQueue: mediaQueue,
-      identity: 'api-test',
-      shutdownGraceMs: 1000,
-      client: env.client,
-      placementFreshMs: 30_000,
-      capacity,
-      mediaActivities: media.activities(),
-    });
-    running = workers.run();
-    reporter = startRegistryReporter({ client: env.client, controlTaskQueue: opts.controlTaskQueue, workerId: 'fake-1', taskQueue: mediaQueue, capacity, intervalMs: 1000 });
-    await (reporter as unknown as { reportNow(): Promise<void> }).reportNow();
-
+    cloud = await startTestCloud();
     const config = loadApiConfig({
       TAPEDECK_API_TOKENS: TOKENS_ENV,
       TAPEDECK_TASK_QUEUE: opts.controlTaskQueue,
@@ -74,29 +49,23 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
     app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const a = app;
+    const [a, c] = [app, cloud];
     return {
       url: `http://127.0.0.1:${port}`,
       app: a,
       env,
-      cloud,
+      cloud: c,
       media,
       async close() {
         await a.close();
-        await reporter?.stop(true);
-        workers?.shutdown();
-        await running;
-        await cloud.close();
-        await env.teardown();
+        await c.close();
+        await temporal.close();
       },
     };
   } catch (e) {
     await app?.close();
-    await reporter?.stop(true);
-    workers?.shutdown();
-    await running?.catch(() => undefined);
-    await cloud.close();
-    await env.teardown();
+    await cloud?.close();
+    await temporal.close();
     throw e;
   }
 }
