@@ -356,6 +356,9 @@ export class MediaRuntime {
       for (const ports of ready.inputs) await attach(ports);
       await woken;
       if (crashed) throw ApplicationFailure.retryable(`recording ${key}: ${crashed}`, 'PipelineCrashed');
+      // The pipeline ended although nobody asked it to (a SIGTERM to the whole process group,
+      // which it answers by finalizing its snippet): that is not the end of the recording.
+      if (stopReason === undefined) throw ApplicationFailure.retryable(`recording ${key}: the pipeline ended without a stop request`, 'PipelineCrashed');
       const exit = await supervisor.stop(stopReason ?? 'stopped', this.deps.defaults.stopTimeoutMs + 15_000);
       if (!exit.clean) throw ApplicationFailure.retryable(`recording ${key} did not stop cleanly: ${exit.reason}`, 'PipelineCrashed');
       // Only a cancellation the workflow asked for ends the recording. Any other (worker
