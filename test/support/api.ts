@@ -1,15 +1,19 @@
 // The API on free loopback ports for HTTP tests: a real Temporal dev server with the project's
 // worker (media role faked out, test/support/fake-media.ts), the GCS and Pub/Sub emulators, and
 // the Nest app from apps/api/app.ts built on them with test tokens.
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createClipActivities, type ClipWebhookConfig } from '../../activities/clips/clip.activities';
 import { createApiApp } from '../../apps/api/app';
 import { loadApiConfig } from '../../apps/api/config';
 import { createLogger } from '../../apps/common/logger';
 import { TEST_BUCKET, TEST_PROJECT, startTestCloud, type TestCloud } from './cloud';
 import type { FakeMedia } from './fake-media';
-import { startFakeMediaTemporal } from './fake-media-temporal';
+import { startFakeMediaTemporal, type FakeMediaTemporal } from './fake-media-temporal';
 
 export const TOKENS = {
   service: 'svc-token-0123456789abcdef',
@@ -27,17 +31,38 @@ export interface ApiUnderTest {
   close(): Promise<void>;
 }
 
-export async function startApiUnderTest(opts: { controlTaskQueue: string; capacityCores?: number }): Promise<ApiUnderTest> {
-  const temporal = await startFakeMediaTemporal({
-    controlTaskQueue: opts.controlTaskQueue,
-    mediaTaskQueue: `${opts.controlTaskQueue}-media-fake`,
-    ...(opts.capacityCores !== undefined ? { capacityCores: opts.capacityCores } : {}),
-  });
-  const { env, media } = temporal;
+export interface ApiTestOptions {
+  controlTaskQueue: string;
+  capacityCores?: number;
+  /** Runs the real clip activities (on `${controlTaskQueue}-clips`) against the emulators. */
+  clips?: { webhook?: ClipWebhookConfig };
+  /** More API variables (TAPEDECK_CLIP_*, ...). */
+  env?: Record<string, string>;
+}
+
+export async function startApiUnderTest(opts: ApiTestOptions): Promise<ApiUnderTest> {
+  const clipsQueue = `${opts.controlTaskQueue}-clips`;
+  const clipWorkDir = mkdtempSync(join(tmpdir(), 'tapedeck-clips-'));
   let cloud: TestCloud | undefined;
+  let temporal: FakeMediaTemporal | undefined;
   let app: INestApplication | undefined;
+  const close = async () => {
+    await app?.close();
+    await temporal?.close();
+    await cloud?.close();
+    rmSync(clipWorkDir, { recursive: true, force: true });
+  };
   try {
     cloud = await startTestCloud();
+    const clips = opts.clips
+      ? createClipActivities({ storage: cloud.storage, pubsub: cloud.pubsub, bucket: TEST_BUCKET, logger: createLogger('clips-test', 'warn'), workDir: clipWorkDir, ...(opts.clips.webhook ? { webhook: opts.clips.webhook } : {}) })
+      : undefined;
+    temporal = await startFakeMediaTemporal({
+      controlTaskQueue: opts.controlTaskQueue,
+      mediaTaskQueue: `${opts.controlTaskQueue}-media-fake`,
+      ...(opts.capacityCores !== undefined ? { capacityCores: opts.capacityCores } : {}),
+      ...(clips ? { clips: { taskQueue: clipsQueue, activities: clips } } : {}),
+    });
     const config = loadApiConfig({
       TAPEDECK_API_TOKENS: TOKENS_ENV,
       TAPEDECK_TASK_QUEUE: opts.controlTaskQueue,
@@ -45,27 +70,15 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
       GOOGLE_CLOUD_PROJECT: TEST_PROJECT,
       TAPEDECK_API_BACKEND_TIMEOUT_MS: '15000',
       TAPEDECK_LOG_LEVEL: 'warn',
+      TAPEDECK_CLIPS_TASK_QUEUE: clipsQueue,
+      ...(opts.env ?? {}),
     });
-    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
+    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: temporal.env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const [a, c] = [app, cloud];
-    return {
-      url: `http://127.0.0.1:${port}`,
-      app: a,
-      env,
-      cloud: c,
-      media,
-      async close() {
-        await a.close();
-        await c.close();
-        await temporal.close();
-      },
-    };
+    return { url: `http://127.0.0.1:${port}`, app, env: temporal.env, cloud, media: temporal.media, close };
   } catch (e) {
-    await app?.close();
-    await cloud?.close();
-    await temporal.close();
+    await close();
     throw e;
   }
 }

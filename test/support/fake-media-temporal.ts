@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { MediaCapacity } from '../../activities/capacity';
 import { startRegistryReporter } from '../../activities/registry-reporter';
-import { createWorkers, type RunningWorkers } from '../../apps/worker/worker';
+import { createWorkers, type RunningWorkers, type WorkerSetup } from '../../apps/worker/worker';
 import { resolveTool } from '../../infra/stack/tools';
 import { testEnv } from './env';
 import { FakeMedia } from './fake-media';
@@ -23,6 +23,8 @@ export async function startFakeMediaTemporal(opts: {
   capacityCores?: number;
   /** Extra `temporal server start-dev` arguments (dynamic config, for instance). */
   serverArgs?: string[];
+  /** Clip activities to run on their own queue beside the fake media. */
+  clips?: WorkerSetup['clips'];
 }): Promise<FakeMediaTemporal> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createLocal({
@@ -46,6 +48,7 @@ export async function startFakeMediaTemporal(opts: {
   };
   try {
     workers = await createWorkers({
+      ...(opts.clips ? { clips: opts.clips } : {}),
       connection: env.nativeConnection,
       namespace: 'default',
       roles: ['control', 'media'],

@@ -4,6 +4,7 @@
 import type { Layout } from '../../../pipelines/config';
 import type { RecordProgress } from '../../../activities/media/media-runtime';
 import type { ShipHeartbeat } from '../../../activities/ship/ship.activity';
+import type { StoredSnippet } from '../../../activities/ship/snippet-listing';
 import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
 
 export interface StartedLivestream {
@@ -43,18 +44,7 @@ export interface RecordingLive {
   ship: (Partial<ShipHeartbeat> & { heartbeatAt: string | null; attempt: number; lastFailure?: string }) | null;
 }
 
-/** One shipped snippet, as its object name and metadata describe it. */
-export interface StoredSnippet {
-  recording: string;
-  sequence: number;
-  startTime: string;
-  endTime: string;
-  uri: string;
-  contentType: 'video/mp4' | 'audio/mpeg';
-  sizeBytes: number;
-  snippetId?: string;
-  durationMs?: number;
-}
+export type { StoredSnippet };
 
 export abstract class SnippetStore {
   /** Every snippet of a livestream (or of one of its recordings) in the bucket, by recording and
