@@ -110,7 +110,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     const composite = compositeWorkflowId(livestreamId);
     let seen: OutputStatus[] | null = null;
     const outputsConnected = (ids: string[]) => async () => {
-      seen = await api.outputStatus(composite);
+      seen = (await api.recordingLive(composite))?.record?.outputs ?? null;
       return ids.every((id) => seen?.find((o) => o.id === id)?.state === 'connected');
     };
     const idA = rtmpOutputId(rtmp.url(KEY_A));
