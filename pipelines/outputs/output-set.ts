@@ -13,6 +13,7 @@ import {
   redactText,
   retryDelayMs,
   rtmpOutputId,
+  rtmpUrlProblem,
   type HlsSettings,
   type OutputBinSpec,
   type OutputStatus,
@@ -118,7 +119,14 @@ export class OutputSet {
 
   /** Replaces the RTMP destinations: new ones attach, missing ones detach, the rest keep streaming. */
   setRtmp(urls: string[]): void {
-    const wanted = new Map(urls.map((u) => [rtmpOutputId(u), u]));
+    // An invalid URL (the API refuses them; a workflow started by other means might not) costs
+    // that destination only, never the recording.
+    const valid = urls.filter((u) => {
+      const problem = rtmpUrlProblem(u);
+      if (problem) this.opts.log('warning', 'output-invalid', `RTMP destination ignored: ${problem}`);
+      return !problem;
+    });
+    const wanted = new Map(valid.map((u) => [rtmpOutputId(u), u]));
     for (const [id, e] of this.entries) {
       if (e.status.kind === 'rtmp' && !wanted.has(id)) {
         e.out.detach();

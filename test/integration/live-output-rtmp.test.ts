@@ -3,7 +3,7 @@
 // The composite reaches the server (640x360 H.264 + AAC read back with ffprobe), a second
 // destination is added while it plays, the server is SIGKILLed and restarted mid-stream: both
 // destinations are retried and recover, and the recording's snippets stay back to back with the
-// configured lengths. Stream keys never appear in any event.
+// configured lengths. Stream keys never appear in any event; an invalid URL costs only itself.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
@@ -51,10 +51,14 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
   const hosts = [hostMedia('a', 'VP8'), hostMedia('b', 'H264')];
   for (const h of hosts) await live.addHost(h);
   const rec = await live.record((dir) =>
-    compositeConfig(dir, hosts, { snippetSeconds: 5, statsIntervalMs: 1000, stopTimeoutMs: 15_000, outputs: { rtmp: [server!.url(KEY_A)] } }),
+    compositeConfig(dir, hosts, { snippetSeconds: 5, statsIntervalMs: 1000, stopTimeoutMs: 15_000, outputs: { rtmp: [server!.url(KEY_A), 'rtmp://127.0.0.1/no-key'] } }),
   );
 
   await waitOutputs(rec.events, (o) => o.length === 1 && o[0]!.state === 'connected', 20_000, 'the first destination did not connect');
+  assert.ok(
+    rec.events.some((e) => e.type === 'warning' && e.code === 'output-invalid'),
+    'an invalid destination at start is reported and ignored, the recording and the valid one go on',
+  );
   rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), server.url(KEY_B)] });
   await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected'), 20_000, 'the added destination did not connect');
   // nginx writes what it receives to the FLV as it comes: wait for a few seconds' worth of media.
