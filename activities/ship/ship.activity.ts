@@ -91,7 +91,11 @@ export function createShipActivities(deps: ShipActivityDeps) {
         input.recordingId === 'composite'
           ? new HlsShipper({ livestreamId: input.livestreamId, spoolDir: input.spoolDir }, { storage: deps.storage, bucket: deps.bucket, logger: deps.logger })
           : null;
-      const hlsDone = hls?.run(ctx.cancellationSignal);
+      // Stopped with the activity, however it ends (a failed attempt must not leave it running).
+      const hlsStop = new AbortController();
+      const onCancel = () => hlsStop.abort();
+      ctx.cancellationSignal.addEventListener('abort', onCancel);
+      const hlsDone = hls?.run(hlsStop.signal);
       try {
         const status = await shipper.run({ untilFinished: true, stop: ctx.cancellationSignal, ...(resumeFrom ? { resumeFrom } : {}) });
         await hlsDone;
@@ -116,6 +120,8 @@ export function createShipActivities(deps: ShipActivityDeps) {
         };
       } finally {
         clearInterval(timer);
+        hlsStop.abort();
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
         deps.registry?.remove(key, shipper);
       }
     },
