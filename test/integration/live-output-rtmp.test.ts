@@ -3,8 +3,11 @@
 // The composite reaches the server (640x360 H.264 + AAC read back with ffprobe), a second
 // destination is added while it plays, the server is SIGKILLed and restarted mid-stream: both
 // destinations are retried and recover, and the recording's snippets stay back to back with the
-// configured lengths. Stream keys never appear in any event; an invalid URL costs only itself.
+// configured lengths. A stuck destination (TCP accepted, never answered) is given up and retried
+// while the others and the recording go on. Stream keys never appear in any event; an invalid URL
+// costs only itself.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import type { HostEvent } from '../../pipelines/protocol';
@@ -45,7 +48,7 @@ function waitOutputs(events: HostEvent[], pred: (o: OutputStatus[]) => boolean, 
 
 const states = (o: OutputStatus[]) => o.map((x) => x.state).join(',');
 
-test('composite over RTMP: reaches nginx-rtmp, a destination added live, server killed and restarted', { skip: unavailable ?? false, timeout: 150_000 }, async () => {
+test('composite over RTMP: reaches nginx-rtmp, a destination added live, server killed and restarted', { skip: unavailable ?? false, timeout: 180_000 }, async () => {
   server = await RtmpServer.start();
   live = await LiveSession.open({ livestreamId: 'ls-rtmp' });
   const hosts = [hostMedia('a', 'VP8'), hostMedia('b', 'H264')];
@@ -98,6 +101,35 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
     `the stream after the restart carries H.264 and audio (${resumed.size} bytes)`,
   );
   assert.ok(back.every((x) => x.bytesSent > 0 && x.lastError), 'bytes counted and the drop reported');
+
+  // A stuck destination (a server that accepts TCP and never answers) replaces B: it never gets
+  // past connecting and is retried, while A keeps streaming and the recording goes on.
+  const stuck = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const sockets = new Set<Socket>();
+  await new Promise<void>((r) => stuck.listen(0, '127.0.0.1', r));
+  const stuckUrl = `rtmp://127.0.0.1:${(stuck.address() as AddressInfo).port}/live/${KEY_B}`;
+  try {
+    const aBefore = (await waitOutputs(rec.events, () => true, 5000, 'outputs')).find((o) => o.target.includes(String(server!.port)))!.bytesSent;
+    const snippetsBefore = rec.closed().length;
+    rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), stuckUrl] });
+    const withStuck = await waitOutputs(
+      rec.events,
+      (o) => o.length === 2 && o.some((x) => x.target.startsWith(`rtmp://127.0.0.1:${(stuck.address() as AddressInfo).port}/`) && x.state === 'retrying'),
+      30_000,
+      'the stuck destination was not given up and retried',
+    );
+    const a = withStuck.find((o) => o.target.includes(`:${server!.port}/`))!;
+    assert.equal(a.state, 'connected', 'A unaffected by the stuck destination');
+    const aNow = (await waitOutputs(rec.events, () => true, 5000, 'outputs')).find((o) => o.target.includes(`:${server!.port}/`))!.bytesSent;
+    assert.ok(aNow > aBefore, `A kept sending (${aBefore} → ${aNow} bytes)`);
+    assert.ok(rec.closed().length > snippetsBefore, 'the recording kept closing snippets');
+  } finally {
+    for (const s of sockets) s.destroy();
+    stuck.close();
+  }
 
   // Removing one destination leaves the other streaming.
   rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A)] });
