@@ -1,0 +1,82 @@
+// The reviewer page (static HTML + vanilla JS, no build step: /review) and its data route
+// (/v1/review/flagged). The page itself holds no data and is open; it asks for the reviewer
+// token once (sessionStorage) and sends it as a bearer token on every API call it makes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Public, Roles } from '../common/auth';
+import { ReviewService, type FlaggedSnippet } from './review.service';
+
+// The page's files live beside the sources (apps/api/review/page); dist/apps/api/review → repo root.
+const PAGE_DIR = join(__dirname, '..', '..', '..', '..', 'apps', 'api', 'review', 'page');
+const page = (name: string) => readFileSync(join(PAGE_DIR, name), 'utf8');
+
+export class FlaggedQuery {
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'livestreamId must be 1 to 64 of A-Z a-z 0-9 _ -' })
+  livestreamId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+class FlaggedListDto {
+  @ApiProperty({ description: 'tapedeck.score.v1 documents of flagged snippets, newest first', type: 'array', items: { type: 'object' } })
+  flagged!: FlaggedSnippet[];
+}
+
+@ApiTags('review')
+@Controller()
+export class ReviewController {
+  private readonly files = { html: page('review.html'), js: page('review.js'), css: page('review.css') };
+
+  constructor(private readonly review: ReviewService) {}
+
+  @Get('review')
+  @Public()
+  @ApiOperation({ summary: 'the reviewer page (static HTML; asks for the reviewer token, then calls the API with it)' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the page' })
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  html(): string {
+    return this.files.html;
+  }
+
+  @Get('review/review.js')
+  @Public()
+  @ApiOperation({ summary: "the reviewer page's script (plain JavaScript, no build step)" })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'the script' })
+  @Header('content-type', 'text/javascript; charset=utf-8')
+  js(): string {
+    return this.files.js;
+  }
+
+  @Get('review/review.css')
+  @Public()
+  @ApiOperation({ summary: "the reviewer page's style sheet" })
+  @ApiProduces('text/css')
+  @ApiOkResponse({ description: 'the style sheet' })
+  @Header('content-type', 'text/css; charset=utf-8')
+  css(): string {
+    return this.files.css;
+  }
+
+  @Get('v1/review/flagged')
+  @Roles('reviewer', 'moderation')
+  @ApiOperation({ summary: 'flagged snippets with their scores, reasons and requested clips, newest first' })
+  @ApiOkResponse({ type: FlaggedListDto })
+  async flagged(@Query() q: FlaggedQuery): Promise<FlaggedListDto> {
+    return { flagged: await this.review.flagged({ ...(q.livestreamId ? { livestreamId: q.livestreamId } : {}), limit: q.limit ?? 50 }) };
+  }
+}
