@@ -10,6 +10,24 @@ import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { TOPICS } from '../common/resources';
 import { MockSfu, type MockHostSpec } from '../mock-sfu/sender';
 import { hostColour, type MockVideoCodec } from '../mock-sfu/media';
+import type { ScoreMessageV1 } from '../moderator/moderator';
+import type { SnippetMessageV1 } from '../../activities/ship/message';
+
+/** What the demo reads of a tapedeck.clip.v1 message. */
+export interface ClipSeen {
+  clipId: string;
+  livestreamId: string;
+  status: string;
+  durationMs?: number;
+  uri?: string;
+  error?: unknown;
+}
+
+interface Ingest {
+  address: string;
+  video: { port: number; payloadType: number };
+  audio: { port: number; payloadType: number };
+}
 
 export interface DemoHost {
   hostId: string;
@@ -63,8 +81,8 @@ export interface SnippetSeen {
 export interface DemoResult {
   livestreamId: string;
   snippets: SnippetSeen[];
-  scores: Array<Record<string, any>>;
-  clips: Array<Record<string, any>>;
+  scores: ScoreMessageV1[];
+  clips: ClipSeen[];
   stopped: boolean;
 }
 
@@ -122,7 +140,7 @@ function percentile(xs: number[], p: number): number {
 class ApiClient {
   constructor(private readonly url: string, private readonly token: string) {}
 
-  async call(method: string, path: string, body?: unknown): Promise<any> {
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -130,7 +148,7 @@ class ApiClient {
       signal: AbortSignal.timeout(60_000),
     });
     const text = await res.text();
-    const json = text ? JSON.parse(text) : {};
+    const json = (text ? JSON.parse(text) : {}) as T & { error?: { code?: string; message?: string } };
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${json.error?.code ?? ''} ${json.error?.message ?? text.slice(0, 200)}`);
     return json;
   }
@@ -167,7 +185,7 @@ export class Demo {
     try {
       await this.listen();
       const first = script.hosts.filter((h) => h.joinAt === 0);
-      const started = await this.api.call('POST', '/v1/livestreams', {
+      const started = await this.api.call<{ hosts: Array<{ hostId: string; ingest: Ingest }> }>('POST', '/v1/livestreams', {
         livestreamId: id,
         hosts: first.map((h) => this.hostSpec(h)),
         composite: { layout: 'grid' },
@@ -175,7 +193,11 @@ export class Demo {
       });
       this.say(`livestream ${id} started: ${first.map((h) => `${h.hostId} (${h.codec}${h.frozen || h.silent ? ', deliberately bad' : ''})`).join(', ')}; composite + individual recordings`);
       for (const link of this.o.links ?? []) this.o.say(`  ${link}`);
-      for (const h of first) await this.send(h, started.hosts.find((x: { hostId: string }) => x.hostId === h.hostId).ingest);
+      for (const h of first) {
+        const ingest = started.hosts.find((x) => x.hostId === h.hostId)?.ingest;
+        if (!ingest) throw new Error(`the API returned no ingest endpoints for ${h.hostId}`);
+        await this.send(h, ingest);
+      }
       if (this.o.summaryEveryMs) summary = setInterval(() => this.summary(), this.o.summaryEveryMs);
 
       const timeline = [
@@ -203,7 +225,7 @@ export class Demo {
   }
 
   /** One mock SFU per host, so hosts can join at any time. */
-  private async send(h: DemoHost, ingest: { address: string; video: { port: number; payloadType: number }; audio: { port: number; payloadType: number } }): Promise<void> {
+  private async send(h: DemoHost, ingest: Ingest): Promise<void> {
     const spec: MockHostSpec = {
       hostId: h.hostId,
       displayName: h.displayName,
@@ -220,7 +242,7 @@ export class Demo {
   }
 
   private async join(h: DemoHost): Promise<void> {
-    const joined = await this.api.call('POST', `/v1/livestreams/${this.livestreamId}/hosts`, this.hostSpec(h));
+    const joined = await this.api.call<{ ingest: Ingest }>('POST', `/v1/livestreams/${this.livestreamId}/hosts`, this.hostSpec(h));
     await this.send(h, joined.ingest);
     this.say(`${h.hostId} joined (${h.codec})`);
   }
@@ -248,7 +270,7 @@ export class Demo {
     this.say('stopping: finalizing every recording and shipping the last snippets');
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline && !this.o.signal?.aborted) {
-      const s = await this.api.call('GET', `/v1/livestreams/${id}`).catch(() => undefined);
+      const s = await this.api.call<{ phase: string; snippetsShipped: number }>('GET', `/v1/livestreams/${id}`).catch(() => undefined);
       if (s?.phase === 'stopped') {
         this.result.stopped = true;
         this.say(`livestream stopped: ${s.snippetsShipped} snippets in the bucket`);
@@ -263,12 +285,12 @@ export class Demo {
 
   private async listen(): Promise<void> {
     const suffix = `${this.livestreamId}-${randomBytes(3).toString('hex')}`.slice(0, 200);
-    const on = async (topic: string, handle: (body: any, m: Message) => void) => {
+    const on = async <T extends { livestreamId: string }>(topic: string, handle: (body: T, m: Message) => void) => {
       const [sub] = await this.o.pubsub.topic(topic).createSubscription(`tapedeck-demo-${topic}-${suffix}`, { ackDeadlineSeconds: 30 });
       sub.on('message', (m: Message) => {
         m.ack();
         try {
-          handle(JSON.parse(m.data.toString()), m);
+          handle(JSON.parse(m.data.toString()) as T, m);
         } catch {
           // not JSON: not ours to report
         }
@@ -276,20 +298,20 @@ export class Demo {
       sub.on('error', () => undefined);
       this.subs.push(sub);
     };
-    await on(TOPICS.snippets, (b, m) => {
+    await on<SnippetMessageV1>(TOPICS.snippets, (b, m) => {
       if (b.livestreamId !== this.livestreamId || this.result.snippets.some((s) => s.snippetId === b.snippetId)) return;
       const latencyMs = m.publishTime.getTime() - Date.parse(b.endTime);
       this.result.snippets.push({ snippetId: b.snippetId, recordingId: b.recordingId, hostId: b.hostId, sequence: b.sequence, startTime: b.startTime, endTime: b.endTime, latencyMs });
       this.say(`snippet ${b.recordingId} #${b.sequence} shipped (${(b.durationMs / 1000).toFixed(1)} s, ${Math.round(b.sizeBytes / 1024)} KiB, ${latencyMs} ms after its end)`);
     });
-    await on(TOPICS.scores, (b) => {
+    await on<ScoreMessageV1>(TOPICS.scores, (b) => {
       if (b.livestreamId !== this.livestreamId || this.result.scores.some((s) => s.snippetId === b.snippetId)) return;
       this.result.scores.push(b);
       if (!b.flagged) return;
       const clip = b.clip?.clipId ? `clip ${b.clip.clipId} requested` : `no clip (${b.clip?.error ?? 'not requested'})`;
-      this.say(`FLAGGED ${b.recordingId} #${b.sequence}: score ${b.score} (${(b.reasons as string[]).join('; ')}) → ${clip}`);
+      this.say(`FLAGGED ${b.recordingId} #${b.sequence}: score ${b.score} (${b.reasons.join('; ')}) → ${clip}`);
     });
-    await on(TOPICS.clips, (b) => {
+    await on<ClipSeen>(TOPICS.clips, (b) => {
       if (b.livestreamId !== this.livestreamId) return;
       this.result.clips.push(b);
       this.say(`clip ${b.clipId} ${b.status}${b.durationMs ? ` (${(b.durationMs / 1000).toFixed(1)} s)` : ''}${b.uri ? ` ${b.uri}` : ''}${b.error ? `: ${JSON.stringify(b.error)}` : ''}`);
