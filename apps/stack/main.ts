@@ -198,14 +198,14 @@ async function main(): Promise<void> {
     });
   }
   if (args.demo) {
-    demoRun = runDemo(config, stack, tokens.value, args, demoAbort.signal);
+    demoRun = runDemo(config, tokens.value, args, demoAbort.signal);
     await demoRun.catch((e: Error) => say(`demo failed: ${e.message}`));
     if (!shuttingDown) say('demo finished; the stack stays up (Ctrl-C stops it). npm start -- --no-demo skips the demo.');
   }
   await new Promise(() => {});
 }
 
-async function runDemo(config: StackConfig, stack: LocalStack, tokens: string, args: { hosts: number; durationS: number }, signal: AbortSignal) {
+async function runDemo(config: StackConfig, tokens: string, args: { hosts: number; durationS: number }, signal: AbortSignal) {
   const roleToken = (role: string) => tokens.split(',').map((p) => p.split(/:(.*)/s)).find(([r]) => r === role)?.[1];
   const serviceToken = roleToken('livestream-service');
   if (!serviceToken) throw new Error('TAPEDECK_API_TOKENS has no livestream-service token for the demo');
