@@ -63,6 +63,8 @@ export interface DemoOptions {
   summaryEveryMs?: number;
   /** How long to keep listening for scores and clips after the livestream stopped, ms. */
   lingerMs?: number;
+  /** Ends the lingering early once it holds. */
+  until?: (result: DemoResult) => boolean;
   /** Where to look, printed once at the start. */
   links?: string[];
   signal?: AbortSignal;
@@ -211,7 +213,8 @@ export class Demo {
       }
       await sleep(this.t0 + script.durationS * 1000 - Date.now(), this.o.signal);
       await this.stop();
-      await sleep(this.o.lingerMs ?? 0, this.o.signal);
+      const lingerEnd = Date.now() + (this.o.lingerMs ?? 0);
+      while (Date.now() < lingerEnd && !this.o.signal?.aborted && !this.o.until?.(this.result)) await sleep(Math.min(500, lingerEnd - Date.now()), this.o.signal);
       return this.result;
     } finally {
       if (summary) clearInterval(summary);

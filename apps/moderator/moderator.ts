@@ -157,7 +157,7 @@ export class Moderator {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const scored = scoreSnippet(measured, { fps: snippet.video?.fps ?? 15, threshold: this.o.threshold });
+    const scored = scoreSnippet(measured, { fps: snippet.video?.fps ?? 15, threshold: this.o.threshold, durationMs: snippet.durationMs });
     const message: ScoreMessageV1 = {
       schema: SCORE_SCHEMA,
       snippetId: snippet.snippetId,

@@ -16,7 +16,9 @@
 //   videoScore = 1 - max(frozenRatio, blackRatio)
 //   score      = min(audioScore, videoScore)      (an audio-only snippet: audioScore)
 // A snippet is flagged when score < threshold (TAPEDECK_MODERATOR_THRESHOLD, default 0.5),
-// that is when more than half of it is silent, clipped, frozen or black.
+// that is when more than half of it is silent, clipped, frozen or black, and it is at least
+// MIN_JUDGED_SECONDS (2 s) long: the short tail a recording ends with holds one partial window
+// and a few frames, too little to tell a pause from a fault (it is scored, not flagged).
 import type { Measurements } from './analyse';
 
 export const SILENCE_DB = -50;
@@ -24,6 +26,7 @@ export const CLIP_DB = -1;
 export const BLACK_LUMA = 20;
 export const FROZEN_DIFF = 0.1;
 export const FROZEN_MIN_SECONDS = 1;
+export const MIN_JUDGED_SECONDS = 2;
 
 export interface AudioScore {
   windows: number;
@@ -113,7 +116,7 @@ export function scoreVideo(frames: Uint8Array[], fps: number): VideoScore {
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-export function scoreSnippet(m: Measurements, opts: { fps: number; threshold: number }): SnippetScore {
+export function scoreSnippet(m: Measurements, opts: { fps: number; threshold: number; durationMs: number }): SnippetScore {
   const audio = m.audio ? scoreAudio(m.audio) : null;
   const video = m.video ? scoreVideo(m.video.frames, opts.fps) : null;
   const score = Math.min(audio?.score ?? 1, video?.score ?? 1);
@@ -123,5 +126,7 @@ export function scoreSnippet(m: Measurements, opts: { fps: number; threshold: nu
   if (audio && audio.clippedRatio > bad) reasons.push(`clipping: ${pct(audio.clippedRatio)} of 1-second windows peak at ${CLIP_DB} dBFS or above`);
   if (video && video.frozenRatio > bad) reasons.push(`frozen: ${pct(video.frozenRatio)} of frames in still runs of ${FROZEN_MIN_SECONDS} s or more`);
   if (video && video.blackRatio > bad) reasons.push(`black: ${pct(video.blackRatio)} of frames with mean luma below ${BLACK_LUMA}`);
-  return { score: round(score), flagged: score < opts.threshold, reasons, audio, video };
+  const judged = opts.durationMs >= MIN_JUDGED_SECONDS * 1000;
+  if (!judged && score < opts.threshold) reasons.push(`not flagged: ${(opts.durationMs / 1000).toFixed(1)} s is too short to judge`);
+  return { score: round(score), flagged: judged && score < opts.threshold, reasons, audio, video };
 }

@@ -24,7 +24,7 @@ async function make(name: string, inputs: string[], codec = h264aac): Promise<st
 }
 
 const score = async (file: string, video = true) =>
-  scoreSnippet(await analyseFile(file, { audio: true, video, timeoutMs: 30_000 }), { fps: FPS, threshold: 0.5 });
+  scoreSnippet(await analyseFile(file, { audio: true, video, timeoutMs: 30_000 }), { fps: FPS, threshold: 0.5, durationMs: SECONDS * 1000 });
 
 describe('moderator analysis (GStreamer measurements → score)', () => {
   const files: Record<string, string> = {};
@@ -78,6 +78,13 @@ describe('moderator analysis (GStreamer measurements → score)', () => {
     assert.equal(s.video, null);
     assert.equal(s.flagged, false);
     assert.ok(s.audio!.windows >= SECONDS - 1);
+  });
+
+  it('a bad snippet too short to judge is scored but not flagged', { timeout: 60_000 }, async () => {
+    const s = scoreSnippet(await analyseFile(files.frozenSilent!, { audio: true, video: true, timeoutMs: 30_000 }), { fps: FPS, threshold: 0.5, durationMs: 1500 });
+    assert.ok(s.score < 0.5);
+    assert.equal(s.flagged, false);
+    assert.match(s.reasons.at(-1)!, /too short to judge/);
   });
 
   it('a broken file is an AnalysisError, not a score', { timeout: 60_000 }, async () => {
