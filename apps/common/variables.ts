@@ -157,6 +157,54 @@ export const TAPEDECK_MODERATOR_HTTP_PORT = variable({
   parse: int(0, 65535),
 });
 
+// ---- extended clips -----------------------------------------------------------------------------
+export const TAPEDECK_CLIPS_TASK_QUEUE = variable({
+  name: 'TAPEDECK_CLIPS_TASK_QUEUE',
+  default: 'tapedeck-clips',
+  description: 'task queue of the clip activities (list, merge, upload, notify); every media worker polls it, the API sends clip workflows there',
+  parse: str,
+});
+export const TAPEDECK_CLIP_MAX_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_MAX_SECONDS',
+  default: '7200',
+  description: 'longest clip range (end - start) the API accepts, in seconds',
+  parse: int(1, 24 * 3600),
+});
+export const TAPEDECK_CLIP_WAIT_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_WAIT_SECONDS',
+  default: '120',
+  description: "how long after a clip's end time its workflow waits for the range's snippets to be shipped before merging what is there",
+  parse: int(0, 24 * 3600),
+});
+export const TAPEDECK_CLIP_URL_TTL_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_URL_TTL_SECONDS',
+  default: '3600',
+  description: "lifetime of the signed URL in a ready clip's status, in seconds (V4 signing allows at most 7 days)",
+  parse: int(60, 7 * 24 * 3600),
+});
+export const TAPEDECK_CLIP_WORK_DIR = variable({
+  name: 'TAPEDECK_CLIP_WORK_DIR',
+  default: '.data/clips',
+  description: "scratch folder where a media worker downloads and merges a clip's snippets (one subfolder per merge, removed afterwards)",
+  parse: str,
+});
+export const TAPEDECK_CLIP_WEBHOOK_URL = optionalVariable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_URL',
+  description: 'moderation webhook: every clip message (ready or failed) is POSTed here, signed; unset means no webhook',
+  parse: httpUrl,
+});
+export const TAPEDECK_CLIP_WEBHOOK_SECRET = optionalVariable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_SECRET',
+  description: 'shared secret of the webhook\'s `X-Tapedeck-Signature` HMAC-SHA256 (required with TAPEDECK_CLIP_WEBHOOK_URL; never echoed)',
+  parse: (raw: string) => (raw.length >= 16 ? raw : fail('must be at least 16 characters')),
+});
+export const TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS',
+  default: '10000',
+  description: 'how long one webhook POST may take before it counts as a failed attempt',
+  parse: int(100, 120_000),
+});
+
 // ---- worker ------------------------------------------------------------------------------------
 export const TAPEDECK_WORKER_ROLES = variable({
   name: 'TAPEDECK_WORKER_ROLES',

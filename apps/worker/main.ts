@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { MediaCapacity } from '../../activities/capacity';
 import { startRegistryReporter } from '../../activities/registry-reporter';
 import { ShipRegistry } from '../../activities/ship/ship.activity';
+import { createClipActivities } from '../../activities/clips/clip.activities';
 import { MediaRuntime } from '../../activities/media/media-runtime';
 import { PortAllocator } from '../../pipelines/ingest/ports';
 import { createPubSub, createStorage, formatHostPort } from '../common/clients';
@@ -80,7 +81,16 @@ async function main(): Promise<void> {
         },
       })
     : undefined;
+  const clips = createClipActivities({
+    storage,
+    pubsub,
+    bucket: config.bucket,
+    logger,
+    workDir: config.clipWorkDir,
+    ...(config.clipWebhookUrl && config.clipWebhookSecret ? { webhook: { url: config.clipWebhookUrl, secret: config.clipWebhookSecret, timeoutMs: config.clipWebhookTimeoutMs } } : {}),
+  });
   const running = await createWorkers({
+    clips: { taskQueue: config.clipsTaskQueue, activities: clips },
     ...(runtime ? { media: { runtime, spoolRoot: config.spoolDir } } : {}),
     client,
     capacity,

@@ -1,11 +1,15 @@
 // The API on free loopback ports for HTTP tests: a real Temporal dev server with the project's
 // worker (media role faked out, test/support/fake-media.ts), the GCS and Pub/Sub emulators, and
 // the Nest app from apps/api/app.ts built on them with test tokens.
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { MediaCapacity } from '../../activities/capacity';
+import { createClipActivities, type ClipWebhookConfig } from '../../activities/clips/clip.activities';
 import { startRegistryReporter } from '../../activities/registry-reporter';
 import { createApiApp } from '../../apps/api/app';
 import { loadApiConfig } from '../../apps/api/config';
@@ -32,7 +36,16 @@ export interface ApiUnderTest {
   close(): Promise<void>;
 }
 
-export async function startApiUnderTest(opts: { controlTaskQueue: string; capacityCores?: number }): Promise<ApiUnderTest> {
+export interface ApiTestOptions {
+  controlTaskQueue: string;
+  capacityCores?: number;
+  /** Runs the real clip activities (on `${controlTaskQueue}-clips`) against the emulators. */
+  clips?: { webhook?: ClipWebhookConfig };
+  /** More API variables (TAPEDECK_CLIP_*, ...). */
+  env?: Record<string, string>;
+}
+
+export async function startApiUnderTest(opts: ApiTestOptions): Promise<ApiUnderTest> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: resolveTool('temporal', testEnv.PATH) }, ip: '127.0.0.1', ui: false },
@@ -45,8 +58,14 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
   let running: Promise<void> | undefined;
   let reporter: { stop(d: boolean): Promise<void> } | undefined;
   let app: INestApplication | undefined;
+  const clipsQueue = `${opts.controlTaskQueue}-clips`;
+  const clipWorkDir = mkdtempSync(join(tmpdir(), 'tapedeck-clips-'));
   try {
+    const clips = opts.clips
+      ? createClipActivities({ storage: cloud.storage, pubsub: cloud.pubsub, bucket: TEST_BUCKET, logger: createLogger('clips-test', 'warn'), workDir: clipWorkDir, ...(opts.clips.webhook ? { webhook: opts.clips.webhook } : {}) })
+      : undefined;
     workers = await createWorkers({
+      ...(clips ? { clips: { taskQueue: clipsQueue, activities: clips } } : {}),
       connection: env.nativeConnection,
       namespace: 'default',
       roles: ['control', 'media'],
@@ -70,6 +89,8 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
       GOOGLE_CLOUD_PROJECT: TEST_PROJECT,
       TAPEDECK_API_BACKEND_TIMEOUT_MS: '15000',
       TAPEDECK_LOG_LEVEL: 'warn',
+      TAPEDECK_CLIPS_TASK_QUEUE: clipsQueue,
+      ...(opts.env ?? {}),
     });
     app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
     await app.listen(0, '127.0.0.1');
@@ -88,6 +109,7 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
         await running;
         await cloud.close();
         await env.teardown();
+        rmSync(clipWorkDir, { recursive: true, force: true });
       },
     };
   } catch (e) {
@@ -97,6 +119,7 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
     await running?.catch(() => undefined);
     await cloud.close();
     await env.teardown();
+    rmSync(clipWorkDir, { recursive: true, force: true });
     throw e;
   }
 }

@@ -43,7 +43,7 @@ async function encodeWithGstreamer(path: string, variant: 'av' | 'audio', second
   const audio = `audiotestsrc num-buffers=${audioBuffers} samplesperbuffer=1024 freq=${tone} ! audio/x-raw,rate=44100,channels=1 ! audioconvert`;
   const pipeline =
     variant === 'av'
-      ? `videotestsrc num-buffers=${15 * seconds} pattern=ball ! video/x-raw,width=640,height=360,framerate=15/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! queue ! mp4mux name=mux ! filesink location=${path} ${audio} ! avenc_aac ! aacparse ! queue ! mux.`
+      ? `videotestsrc num-buffers=${15 * seconds} pattern=ball ! video/x-raw,format=I420,width=640,height=360,framerate=15/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! queue ! mp4mux name=mux ! filesink location=${path} ${audio} ! avenc_aac ! aacparse ! queue ! mux.`
       : `${audio} ! lamemp3enc ! filesink location=${path}`;
   // Stock gst-launch-1.0 1.22 now and then never exits after EOS (GSTREAMER-NOTES.md): bounded
   // runs, and one more try when that happens.

@@ -2,6 +2,7 @@
 // service depends on these abstract classes; the Temporal and Cloud Storage adapters implement
 // them and translate their backends' errors into the API's domain errors (common/errors.ts).
 import type { Layout } from '../../../pipelines/config';
+import type { StoredSnippet } from '../../../activities/ship/snippet-listing';
 import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
 
 export interface StartedLivestream {
@@ -24,18 +25,7 @@ export abstract class LivestreamsPort {
   abstract workflowIdOf(livestreamId: string): string;
 }
 
-/** One shipped snippet, as its object name and metadata describe it. */
-export interface StoredSnippet {
-  recording: string;
-  sequence: number;
-  startTime: string;
-  endTime: string;
-  uri: string;
-  contentType: 'video/mp4' | 'audio/mpeg';
-  sizeBytes: number;
-  snippetId?: string;
-  durationMs?: number;
-}
+export type { StoredSnippet };
 
 export abstract class SnippetStore {
   /** Every snippet of a livestream (or of one of its recordings) in the bucket, by recording and

@@ -2,16 +2,7 @@
 // (`livestream/{livestreamId}`), starting is update-with-start (start or attach to the running
 // run, then the `ready` update), changes are the workflow's signals and updates, status is its
 // query. Every call is bounded by a deadline; Temporal's errors become domain errors here.
-import {
-  Client,
-  ServiceError,
-  WithStartWorkflowOperation,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  isGrpcDeadlineError,
-  isGrpcServiceError,
-  type Connection,
-} from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, type Connection } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import type { Layout } from '../../../pipelines/config';
 import {
@@ -25,7 +16,8 @@ import {
   stopSignal,
 } from '../../../workflows/contract';
 import { livestreamWorkflowId, type HostJoinedResult, type HostSpec, type LivestreamInput, type LivestreamState } from '../../../workflows/livestream.types';
-import { BackendTimeout, BackendUnavailable, CapacityExhausted, DomainError, LivestreamConflict, LivestreamNotFound } from '../common/errors';
+import { CapacityExhausted, DomainError, LivestreamConflict, LivestreamNotFound } from '../common/errors';
+import { temporalBackendError } from '../common/temporal-errors';
 import { LivestreamsPort, type StartedLivestream } from './livestreams.port';
 
 export interface TemporalLivestreamsOptions {
@@ -34,9 +26,6 @@ export interface TemporalLivestreamsOptions {
   taskQueue: string;
   timeoutMs: number;
 }
-
-/** gRPC status UNAVAILABLE: the frontend cannot be reached. */
-const GRPC_UNAVAILABLE = 14;
 
 export class TemporalLivestreams extends LivestreamsPort {
   private readonly client: Client;
@@ -120,12 +109,7 @@ export class TemporalLivestreams extends LivestreamsPort {
       if (cause instanceof ApplicationFailure && cause.type === 'CapacityExhausted') return new CapacityExhausted(livestreamId, cause.message);
       return new LivestreamConflict(livestreamId, `livestream "${livestreamId}" refused ${what}: ${cause instanceof Error ? cause.message : e.message}`);
     }
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e)) return new BackendTimeout('temporal', `${what} of livestream "${livestreamId}" within ${this.opts.timeoutMs} ms`);
-    const grpc = isGrpcServiceError(e) ? e : e instanceof ServiceError && isGrpcServiceError(e.cause) ? e.cause : undefined;
-    if (grpc?.code === GRPC_UNAVAILABLE) return new BackendUnavailable('temporal', grpc.details || grpc.message);
-    // Any other refusal by the service is ours to look into, but still an answer with a reason.
-    if (e instanceof ServiceError) return new BackendUnavailable('temporal', `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}`);
-    return e;
+    return temporalBackendError(e, `${what} of livestream "${livestreamId}"`, this.opts.timeoutMs) ?? e;
   }
 
   /** A workflow that exists but has completed (signals and updates to it report "not found"). */
