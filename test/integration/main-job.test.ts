@@ -47,6 +47,8 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
         ...testEnv,
         TAPEDECK_SNIPPET_SECONDS: String(SNIPPET_SECONDS),
         TAPEDECK_MODERATOR_CLIP_MARGIN_SECONDS: String(MARGIN_SECONDS),
+        // a flagged snippet near the end asks for a range no later snippet covers: wait less
+        TAPEDECK_CLIP_WAIT_SECONDS: '15',
         TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 39}`,
         TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
         TAPEDECK_WORKER_ID: 'main-job',

@@ -56,14 +56,15 @@
     if (clip.error) line.append(el('span', { class: 'error', text: ` · ${typeof clip.error === 'string' ? clip.error : JSON.stringify(clip.error)}` }));
     container.append(line);
     if (clip.status !== 'ready' || !clip.signedUrl) return;
-    const video = el('video', { controls: '', preload: 'metadata', src: clip.signedUrl, 'data-clip-id': clipId });
+    const video = el('video', { controls: '', preload: 'auto', src: clip.signedUrl, 'data-clip-id': clipId });
     const bar = el('div', { class: 'timeline', title: 'the flagged snippet within the clip' });
     const player = el('div', { class: 'player' }, video, bar);
     container.append(player);
     if (moment) {
-      const start = Date.parse(clip.start || range[0]);
-      const end = Date.parse(clip.end || range[1]);
-      const total = clip.durationMs || end - start;
+      // a clip that is not `precise` is made of whole snippets: it starts where its first one does
+      const first = !clip.precise && clip.snippets && clip.snippets[0];
+      const start = Date.parse(first ? first.startTime : clip.start || range[0]);
+      const total = clip.durationMs || Date.parse(clip.end || range[1]) - start;
       const from = Math.max(0, Date.parse(moment[0]) - start);
       const to = Math.min(total, Date.parse(moment[1]) - start);
       if (total > 0 && to > from) {
