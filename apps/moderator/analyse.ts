@@ -13,10 +13,17 @@ export const FRAME_HEIGHT = 36;
 export const AUDIO_WINDOW_MS = 1000;
 
 export interface Measurements {
-  /** One entry per audio window: RMS and peak in dBFS (loudest channel); -Infinity for digital silence. */
-  audio: Array<{ rmsDb: number; peakDb: number }> | undefined;
+  /** One entry per audio window: RMS and peak in dBFS (loudest channel; -Infinity for digital
+   * silence) and the window's length (the last one of a file is usually shorter). */
+  audio: AudioWindow[] | undefined;
   /** One FRAME_WIDTH x FRAME_HEIGHT GRAY8 picture per decoded frame, in order. */
   video: { width: number; height: number; frames: Uint8Array[] } | undefined;
+}
+
+export interface AudioWindow {
+  rmsDb: number;
+  peakDb: number;
+  durationMs: number;
 }
 
 export class AnalysisError extends Error {
@@ -40,14 +47,15 @@ export function analysisPipeline(file: string, opts: { audio: boolean; video: bo
 }
 
 /** Parses the `level` element messages `gst-launch-1.0 -m` prints. */
-export function parseLevelMessages(output: string): Array<{ rmsDb: number; peakDb: number }> {
-  const windows: Array<{ rmsDb: number; peakDb: number }> = [];
+export function parseLevelMessages(output: string): AudioWindow[] {
+  const windows: AudioWindow[] = [];
   for (const line of output.split('\n')) {
     if (!line.includes('(element): level,')) continue;
     const rms = values(line, 'rms');
     const peak = values(line, 'peak');
     if (rms.length === 0 || peak.length === 0) continue;
-    windows.push({ rmsDb: Math.max(...rms), peakDb: Math.max(...peak) });
+    const duration = /duration=\(guint64\)(\d+)/.exec(line);
+    windows.push({ rmsDb: Math.max(...rms), peakDb: Math.max(...peak), durationMs: duration ? Number(duration[1]) / 1e6 : AUDIO_WINDOW_MS });
   }
   return windows;
 }

@@ -2,7 +2,8 @@
 // A data-science team replaces this (and analyse.ts) with its own model; the message it
 // publishes (tapedeck.score.v1) and the clip request stay the same.
 //
-//   audio windows of 1 s (GStreamer `level`, loudest channel):
+//   audio windows of 1 s (GStreamer `level`, loudest channel; a file's last window, when shorter
+//   than MIN_WINDOW_MS (0.5 s), is left out: a 0.2-s tail between two beeps is not a silence):
 //     silent   RMS below SILENCE_DB (-50 dBFS; digital silence is -inf)
 //     clipped  peak at or above CLIP_DB (-1 dBFS: AAC and MP3 spread a clipped signal's peaks
 //              about a decibel either side of full scale, so a stricter bound misses it)
@@ -19,7 +20,7 @@
 // that is when more than half of it is silent, clipped, frozen or black, and it is at least
 // MIN_JUDGED_SECONDS (2 s) long: the short tail a recording ends with holds one partial window
 // and a few frames, too little to tell a pause from a fault (it is scored, not flagged).
-import type { Measurements } from './analyse';
+import type { AudioWindow, Measurements } from './analyse';
 
 export const SILENCE_DB = -50;
 export const CLIP_DB = -1;
@@ -27,6 +28,7 @@ export const BLACK_LUMA = 20;
 export const FROZEN_DIFF = 0.1;
 export const FROZEN_MIN_SECONDS = 1;
 export const MIN_JUDGED_SECONDS = 2;
+export const MIN_WINDOW_MS = 500;
 
 export interface AudioScore {
   windows: number;
@@ -57,7 +59,9 @@ export interface SnippetScore {
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-export function scoreAudio(windows: Array<{ rmsDb: number; peakDb: number }>): AudioScore {
+export function scoreAudio(measured: AudioWindow[]): AudioScore {
+  const full = measured.filter((w) => w.durationMs >= MIN_WINDOW_MS);
+  const windows = full.length > 0 ? full : measured;
   const n = windows.length;
   const silent = windows.filter((w) => w.rmsDb < SILENCE_DB).length;
   const clipped = windows.filter((w) => w.peakDb >= CLIP_DB).length;

@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Header, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { Public, Roles } from '../common/auth';
+import { ErrorDto } from '../common/error.dto';
 import { ReviewService, type FlaggedSnippet } from './review.service';
 
 // The page's files live beside the sources (apps/api/review/page); dist/apps/api/review → repo root.
@@ -76,6 +77,7 @@ export class ReviewController {
   @Roles('reviewer', 'moderation')
   @ApiOperation({ summary: 'flagged snippets with their scores, reasons and requested clips, newest first' })
   @ApiOkResponse({ type: FlaggedListDto })
+  @ApiBadRequestResponse({ description: 'livestreamId or limit is invalid (named in details.fields)', type: ErrorDto })
   async flagged(@Query() q: FlaggedQuery): Promise<FlaggedListDto> {
     return { flagged: await this.review.flagged({ ...(q.livestreamId ? { livestreamId: q.livestreamId } : {}), limit: q.limit ?? 50 }) };
   }
