@@ -1,14 +1,15 @@
-// Merging downloaded snippets into one MP4 with ffmpeg (no GStreamer graph needed: this is file
-// to file work). Every MP4 snippet starts with a keyframe, so whole snippets are joined by the
-// concat demuxer with stream copy, no re-encoding. A precise edge re-encodes only the partial GOP
-// between the requested time and the next (first edge) or from the last keyframe (last edge);
-// the stretch between is copied. An included camera-off (MP3) stretch becomes a piece with a
-// placeholder picture of the same size and rate. Every piece gets the source's video timescale,
-// which the concat demuxer needs to keep timestamps continuous across the joins.
+// Merging downloaded snippets into one MP4 with ffmpeg (file-to-file work, no live graph). Every
+// MP4 snippet starts with a keyframe, so whole snippets are joined by the concat demuxer with
+// stream copy: no re-encoding, and the clip lasts exactly as long as the snippets it covers. A
+// camera-off (MP3) snippet, when asked for, becomes a piece with a placeholder picture of the
+// same size, rate and video timescale (the concat demuxer needs one timescale to keep timestamps
+// continuous across the joins; it inserts each piece's SPS/PPS in-band where they differ).
+// Precise: out of the joined file, cut [start, end) on its frame grid: copy from the first
+// keyframe after the start to the last one before the end, re-encode only the partial GOPs at
+// both edges (same size, rate, profile, bitrate), join the three pieces.
 //
-//   snippet 1            snippet 2 … n-1            snippet n
-//   [ re-enc |  copy ]   [ whole file, copy ]   [ copy | re-enc ]   → concat → clip.mp4 (faststart)
-//       ^start  ^keyframe                              ^keyframe ^end
+//   snippets ──concat, copy──▶ whole.mp4 ──▶ [re-encode | copy ………………… | re-encode] ──concat──▶ clip.mp4
+//                                              ^start   ^keyframe  keyframe^      ^end
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
