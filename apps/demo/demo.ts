@@ -163,6 +163,8 @@ export class Demo {
   private readonly result: DemoResult;
   private readonly t0 = Date.now();
   private readonly colours = new Map<string, string>();
+  /** When the first host's media time 0 left: every host's beep gets its own slot of the second. */
+  private beepEpoch: number | undefined;
 
   constructor(private readonly o: DemoOptions) {
     this.api = new ApiClient(o.apiUrl, o.serviceToken);
@@ -241,6 +243,13 @@ export class Demo {
     };
     const sfu = await MockSfu.create({ hosts: [spec], width: 640, height: 360, fps: 30, rtcp: 'next-port' });
     this.senders.set(h.hostId, sfu);
+    // The test pattern beeps (at half scale) on every whole second of each sender's clock. Senders
+    // started together would beep together, and the composite's mix of three or more such beeps
+    // clips (audiomixer sums without a limiter), which the scorer rightly flags. Real hosts do
+    // not speak in lockstep, so each host starts in its own slot of the second.
+    const slot = (1000 / this.o.script.hosts.length) * this.o.script.hosts.indexOf(h);
+    if (this.beepEpoch === undefined) this.beepEpoch = Date.now();
+    else await sleep((((slot - (Date.now() - this.beepEpoch)) % 1000) + 1000) % 1000);
     sfu.start();
   }
 

@@ -4,9 +4,10 @@
 // (`moderation/scores/…`, and flagged ones also under `moderation/flagged/…`, which the reviewer
 // page lists), and asks the API for an extended clip around every flagged snippet.
 //
-// At least once in, at most one score out per snippet: the bucket object is the record of a
-// finished snippet (written last, with a does-not-exist precondition), so a redelivery after a
-// restart finds it and is acked without work.
+// At least once in, one score per snippet in the normal case: the bucket object is the record of
+// a finished snippet (written last, with a does-not-exist precondition), so a redelivery after a
+// restart finds it and is acked without work. A crash between publishing and writing it, or two
+// moderators racing, can publish a score twice: consumers drop duplicates by snippetId.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,12 +187,19 @@ export class Moderator {
         throw new Transient(`publish: ${e.message}`);
       });
     const body = JSON.stringify(message, null, 1);
+    // does-not-exist precondition: a second moderator that scored the same snippet at the same
+    // time leaves the first one's documents as they are (its message is a duplicate by snippetId)
     const save = (name: string) =>
       bucket
         .file(name)
-        .save(body, { contentType: 'application/json', resumable: false, metadata: { metadata: { flagged: String(scored.flagged), score: String(scored.score) } } })
-        .catch((e: Error) => {
-          throw new Transient(`bucket: ${e.message}`);
+        .save(body, {
+          contentType: 'application/json',
+          resumable: false,
+          preconditionOpts: { ifGenerationMatch: 0 },
+          metadata: { metadata: { flagged: String(scored.flagged), score: String(scored.score) } },
+        })
+        .catch((e: Error & { code?: number }) => {
+          if (e.code !== 412) throw new Transient(`bucket: ${e.message}`);
         });
     if (scored.flagged) await save(flaggedObjectName(snippet));
     await save(scoreObjectName(snippet)); // last: it marks the snippet as done
