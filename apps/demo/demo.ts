@@ -129,6 +129,7 @@ export function parseDuration(raw: string): number {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
@@ -280,8 +281,10 @@ export class Demo {
     const id = this.livestreamId;
     await this.api.call('DELETE', `/v1/livestreams/${id}?reason=demo-over`);
     this.say('stopping: finalizing every recording and shipping the last snippets');
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline && !this.o.signal?.aborted) {
+    // interrupted (Ctrl-C), wait less: the stack is about to stop under it
+    const interrupted = this.o.signal?.aborted ?? false;
+    const deadline = Date.now() + (interrupted ? 15_000 : 90_000);
+    while (Date.now() < deadline) {
       const s = await this.api.call<{ phase: string; snippetsShipped: number }>('GET', `/v1/livestreams/${id}`).catch(() => undefined);
       if (s?.phase === 'stopped') {
         this.result.stopped = true;
@@ -290,7 +293,7 @@ export class Demo {
       }
       await sleep(1000);
     }
-    if (!this.result.stopped && !this.o.signal?.aborted) this.say('livestream did not report stopped within 90 s (see the Temporal UI)');
+    if (!this.result.stopped) this.say(`livestream did not report stopped within ${interrupted ? 15 : 90} s (see the Temporal UI)`);
     for (const sfu of this.senders.values()) await sfu.stop();
     this.senders.clear();
   }

@@ -138,8 +138,9 @@ async function main(): Promise<void> {
     say(`${signal}: stopping everything this command started`);
     if (demoRun) {
       demoAbort.abort();
-      // the demo asks the API to stop its livestream and closes its subscriptions; bounded
-      await Promise.race([demoRun.catch(() => undefined), new Promise((r) => setTimeout(r, 20_000))]);
+      // the demo asks the API to stop its livestream, waits (at most 15 s) until its recordings are
+      // finalized, and closes its subscriptions; bounded here too
+      await Promise.race([demoRun.catch(() => undefined), new Promise((r) => setTimeout(r, 25_000))]);
     }
     await stack.stop();
     rmSync(stateFile, { force: true });
