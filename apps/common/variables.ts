@@ -150,10 +150,16 @@ export const TAPEDECK_MODERATOR_CONCURRENCY = variable({
   description: 'snippets the moderator analyses at the same time (one GStreamer process each)',
   parse: int(1, 64),
 });
+export const TAPEDECK_MODERATOR_HTTP_HOST = variable({
+  name: 'TAPEDECK_MODERATOR_HTTP_HOST',
+  default: '127.0.0.1',
+  description: "address of the moderator's health endpoint",
+  parse: str,
+});
 export const TAPEDECK_MODERATOR_HTTP_PORT = variable({
   name: 'TAPEDECK_MODERATOR_HTTP_PORT',
   default: '3002',
-  description: "port of the moderator's health endpoint (`GET /healthz` with its counts), on TAPEDECK_API_HOST's address; 0 picks a free one",
+  description: "port of the moderator's health endpoint (`GET /healthz` with its counts); 0 picks a free one",
   parse: int(0, 65535),
 });
 

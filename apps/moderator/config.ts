@@ -13,7 +13,7 @@ export function loadModeratorConfig(env: Env) {
       logLevel: v.TAPEDECK_LOG_LEVEL,
       apiUrl: v.TAPEDECK_API_URL,
       apiToken: v.TAPEDECK_API_TOKEN,
-      host: v.TAPEDECK_API_HOST,
+      host: v.TAPEDECK_MODERATOR_HTTP_HOST,
       httpPort: v.TAPEDECK_MODERATOR_HTTP_PORT,
       subscription: v.TAPEDECK_MODERATOR_SUBSCRIPTION,
       threshold: v.TAPEDECK_MODERATOR_THRESHOLD,

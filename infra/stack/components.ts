@@ -186,7 +186,7 @@ export function moderatorComponent(ports: StackPorts, env: Env, moderationToken:
       args: [join(PROJECT_ROOT, 'dist', 'apps', 'moderator', 'main.js')],
       env: {
         ...env,
-        TAPEDECK_API_HOST: ports.host,
+        TAPEDECK_MODERATOR_HTTP_HOST: ports.host,
         TAPEDECK_MODERATOR_HTTP_PORT: String(ports.moderatorHttp),
         TAPEDECK_API_URL: `http://${ports.host}:${ports.api}`,
         ...(moderationToken ? { TAPEDECK_API_TOKEN: moderationToken } : {}),
