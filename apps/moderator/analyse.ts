@@ -1,7 +1,9 @@
-// Measures one snippet file with GStreamer in a child process (`gst-launch-1.0`), bounded in
-// time: the audio's RMS and peak level per 1-second window (`level`), and the video as tiny grey
-// frames (64x36 GRAY8, written raw to a temporary file) from which score.ts computes luma and
-// frame-to-frame differences. Nothing here judges; it only measures.
+// Measures one snippet file with GStreamer in child processes, bounded in time: first
+// `gst-discoverer-1.0` says which streams the file really has (a `decodebin` branch for a stream
+// that is not there would wait forever), then `gst-launch-1.0` measures the audio's RMS and peak
+// level per 1-second window (`level`) and turns the video into tiny grey frames (64x36 GRAY8,
+// written raw to a temporary file) from which score.ts computes luma and frame-to-frame
+// differences. Nothing here judges; it only measures.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,8 @@ export interface Measurements {
   /** One entry per audio window: RMS and peak in dBFS (loudest channel; -Infinity for digital
    * silence) and the window's length (the last one of a file is usually shorter). */
   audio: AudioWindow[] | undefined;
-  /** One FRAME_WIDTH x FRAME_HEIGHT GRAY8 picture per decoded frame, in order. */
+  /** One FRAME_WIDTH x FRAME_HEIGHT GRAY8 picture per decoded frame, in order; no frames when the
+   * video expected is missing from the file. */
   video: { width: number; height: number; frames: Uint8Array[] } | undefined;
 }
 
@@ -72,22 +75,32 @@ function values(line: string, field: string): number[] {
     .map((v) => (v < -200 ? -Infinity : v));
 }
 
-export async function analyseFile(file: string, opts: { audio: boolean; video: boolean; timeoutMs: number; gstLaunch?: string }): Promise<Measurements> {
+/** The streams `gst-discoverer-1.0` reports, or an AnalysisError when it cannot read the file. */
+export function parseDiscoverer(output: string): { audio: boolean; video: boolean } {
+  if (/error was encountered/i.test(output)) throw new AnalysisError(`not a readable media file: ${output.split('\n').slice(-3).join(' ').trim()}`);
+  const streams = { audio: /^\s+audio #\d+:/m.test(output), video: /^\s+video #\d+:/m.test(output) };
+  if (!streams.audio && !streams.video) throw new AnalysisError('no audio or video stream in the file');
+  return streams;
+}
+
+export async function analyseFile(file: string, opts: { audio: boolean; video: boolean; timeoutMs: number }): Promise<Measurements> {
   const dir = mkdtempSync(join(tmpdir(), 'tapedeck-moderator-'));
   const framesOut = join(dir, 'frames.gray');
+  const deadline = Date.now() + opts.timeoutMs;
   try {
-    const output = await run(opts.gstLaunch ?? 'gst-launch-1.0', analysisPipeline(file, { ...opts, framesOut }), opts.timeoutMs);
+    const present = parseDiscoverer(await run('gst-discoverer-1.0', [file], opts.timeoutMs));
+    // measure what is expected and there; expected but missing counts as nothing measured
+    const measure = { audio: opts.audio && present.audio, video: opts.video && present.video };
+    const output = measure.audio || measure.video ? await run('gst-launch-1.0', analysisPipeline(file, { ...measure, framesOut }), Math.max(1000, deadline - Date.now())) : '';
     const audio = opts.audio ? parseLevelMessages(output) : undefined;
     let video: Measurements['video'];
     if (opts.video) {
-      const raw = readFileSync(framesOut);
+      const raw = measure.video ? readFileSync(framesOut) : Buffer.alloc(0);
       const size = FRAME_WIDTH * FRAME_HEIGHT;
       const frames: Uint8Array[] = [];
       for (let off = 0; off + size <= raw.length; off += size) frames.push(raw.subarray(off, off + size));
       video = { width: FRAME_WIDTH, height: FRAME_HEIGHT, frames };
     }
-    if (audio && audio.length === 0) throw new AnalysisError(`${file}: no audio could be measured`);
-    if (video && video.frames.length === 0) throw new AnalysisError(`${file}: no video frame could be decoded`);
     return { audio, video };
   } finally {
     rmSync(dir, { recursive: true, force: true });

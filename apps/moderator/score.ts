@@ -108,13 +108,14 @@ export function scoreVideo(frames: Uint8Array[], fps: number): VideoScore {
   const black = lumas.filter((l) => l < BLACK_LUMA).length;
   const frozenRatio = n ? frozen / n : 0;
   const blackRatio = n ? black / n : 0;
+  const score = n ? 1 - Math.max(frozenRatio, blackRatio) : 0; // no picture where one was due
   return {
     frames: n,
     frozenRatio: round(frozenRatio),
     blackRatio: round(blackRatio),
     meanLuma: round(n ? lumas.reduce((a, b) => a + b, 0) / n : 0, 1),
     meanDiff: round(diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : 0, 2),
-    score: round(1 - Math.max(frozenRatio, blackRatio)),
+    score: round(score),
   };
 }
 
@@ -130,6 +131,8 @@ export function scoreSnippet(m: Measurements, opts: { fps: number; threshold: nu
   if (audio && audio.clippedRatio > bad) reasons.push(`clipping: ${pct(audio.clippedRatio)} of 1-second windows peak at ${CLIP_DB} dBFS or above`);
   if (video && video.frozenRatio > bad) reasons.push(`frozen: ${pct(video.frozenRatio)} of frames in still runs of ${FROZEN_MIN_SECONDS} s or more`);
   if (video && video.blackRatio > bad) reasons.push(`black: ${pct(video.blackRatio)} of frames with mean luma below ${BLACK_LUMA}`);
+  if (audio && audio.windows === 0) reasons.push('no audio: the file has no audio that could be measured');
+  if (video && video.frames === 0) reasons.push('no video: the file has no video frame that could be decoded');
   const judged = opts.durationMs >= MIN_JUDGED_SECONDS * 1000;
   if (!judged && score < opts.threshold) reasons.push(`not flagged: ${(opts.durationMs / 1000).toFixed(1)} s is too short to judge`);
   return { score: round(score), flagged: judged && score < opts.threshold, reasons, audio, video };

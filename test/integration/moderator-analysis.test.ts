@@ -15,6 +15,7 @@ import { audioPatternSource, runFfmpeg, videoPatternFilter } from '../../apps/mo
 const dir = mkdtempSync(join(tmpdir(), 'tapedeck-moderator-test-'));
 const SECONDS = 4;
 const FPS = 15;
+const beep = ['-f', 'lavfi', '-i', audioPatternSource(SECONDS)];
 const h264aac = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-r', String(FPS), '-c:a', 'aac', '-t', String(SECONDS)];
 
 async function make(name: string, inputs: string[], codec = h264aac): Promise<string> {
@@ -30,7 +31,6 @@ describe('moderator analysis (GStreamer measurements → score)', () => {
   const files: Record<string, string> = {};
   before(async () => {
     const pattern = ['-f', 'lavfi', '-i', videoPatternFilter('Ada', '#336699', 640, 360, FPS, SECONDS)];
-    const beep = ['-f', 'lavfi', '-i', audioPatternSource(SECONDS)];
     files.good = await make('good.mp4', [...pattern, ...beep]);
     files.frozenSilent = await make('frozen.mp4', ['-f', 'lavfi', '-i', `color=c=0x336699:s=640x360:r=${FPS}:d=${SECONDS}`, '-f', 'lavfi', '-i', `anullsrc=r=48000:cl=mono`]);
     files.black = await make('black.mp4', ['-f', 'lavfi', '-i', `color=c=black:s=640x360:r=${FPS}:d=${SECONDS},noise=alls=20:allf=t`, ...beep]);
@@ -85,6 +85,16 @@ describe('moderator analysis (GStreamer measurements → score)', () => {
     assert.ok(s.score < 0.5);
     assert.equal(s.flagged, false);
     assert.match(s.reasons.at(-1)!, /too short to judge/);
+  });
+
+  it('an MP4 whose promised video is missing is flagged "no video", without waiting for it', { timeout: 60_000 }, async () => {
+    const audioOnly = await make('audio-only.mp4', beep, ['-c:a', 'aac', '-t', String(SECONDS)]);
+    const started = Date.now();
+    const s = await score(audioOnly);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    assert.equal(s.video!.frames, 0);
+    assert.equal(s.flagged, true);
+    assert.deepEqual(s.reasons.map((r) => r.split(':')[0]), ['no video']);
   });
 
   it('a broken file is an AnalysisError, not a score', { timeout: 60_000 }, async () => {
