@@ -190,6 +190,12 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
       const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      // the clip's bytes come from the bucket (fake-gcs-server) by signed URL; Chromium asks in ranges
+      const media: Array<{ range: string | undefined; status: number }> = [];
+      page.on('response', (r) => {
+        if (!r.url().includes('/clips/clip-')) return;
+        void r.request().allHeaders().then((h) => media.push({ range: h.range, status: r.status() }));
+      });
       await page.goto(`${api}/review`);
       await page.fill('#token', TOKENS.reviewer);
       await page.click('#signin button[type=submit]');
@@ -217,6 +223,7 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
       );
       assert.equal(ended.error, null, `video error: ${ended.error}`);
       assert.ok(ended.ended && ended.duration > SNIPPET_SECONDS - 1, JSON.stringify(ended));
+      assert.ok(media.some((m) => m.range && m.status === 206), `a Range request answered 206: ${JSON.stringify(media)}`);
 
       // a clip of the composite from the form
       const first = result.snippets.filter((s) => s.recordingId === 'composite').sort((a, b) => a.sequence - b.sequence);
