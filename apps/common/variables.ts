@@ -318,6 +318,12 @@ export const TAPEDECK_NO_MEDIA_WARNING_MS = variable({
   description: 'a recording that receives no packets for this long reports a `no-media` warning',
   parse: int(1000, 600_000),
 });
+export const TAPEDECK_LOSS_WARNING_PERCENT = variable({
+  name: 'TAPEDECK_LOSS_WARNING_PERCENT',
+  default: '5',
+  description: 'a host losing this percent of its RTP packets or more (over the last 30 s) is a `packet-loss` warning on the livestream status',
+  parse: int(1, 100),
+});
 export const TAPEDECK_STOP_TIMEOUT_MS = variable({
   name: 'TAPEDECK_STOP_TIMEOUT_MS',
   default: '10000',
