@@ -10,7 +10,7 @@ import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { TOPICS } from '../common/resources';
 import { MockSfu, type MockHostSpec } from '../mock-sfu/sender';
 import { hostColour, type MockVideoCodec } from '../mock-sfu/media';
-import type { ScoreMessageV1 } from '../moderator/moderator';
+import type { ScoreMessageV1 } from '../common/score-message';
 import type { SnippetMessageV1 } from '../../activities/ship/message';
 
 /** What the demo reads of a tapedeck.clip.v1 message. */

@@ -17,38 +17,8 @@ import { TOPICS } from '../common/resources';
 import type { Logger } from '../common/logger';
 import type { SnippetMessageV1 } from '../../activities/ship/message';
 import { analyseFile, type Measurements } from './analyse';
-import { scoreSnippet, type SnippetScore } from './score';
-
-export const SCORE_SCHEMA = 'tapedeck.score.v1';
-
-export interface ClipRequestRecord {
-  recording: 'composite' | { hostId: string };
-  start: string;
-  end: string;
-  /** Set when the API accepted it. */
-  clipId?: string;
-  /** Set when it refused it (the reason as the API gave it). */
-  error?: string;
-  requestedAt: string;
-}
-
-export interface ScoreMessageV1 extends SnippetScore {
-  schema: typeof SCORE_SCHEMA;
-  snippetId: string;
-  livestreamId: string;
-  recordingId: string;
-  kind: 'composite' | 'individual';
-  hostId?: string;
-  sequence: number;
-  startTime: string;
-  endTime: string;
-  uri: string;
-  threshold: number;
-  scorer: string;
-  analysedAt: string;
-  analysisMs: number;
-  clip?: ClipRequestRecord;
-}
+import { SCORE_SCHEMA, flaggedObjectName, scoreObjectName, type ClipRequestRecord, type ScoreMessageV1, type SnippetScore } from '../common/score-message';
+import { scoreSnippet } from './score';
 
 export interface ModeratorOptions {
   storage: Storage;
@@ -65,8 +35,6 @@ export interface ModeratorOptions {
   analyse?: (file: string, opts: { audio: boolean; video: boolean; timeoutMs: number }) => Promise<Measurements>;
 }
 
-export const scoreObjectName = (m: { livestreamId: string; snippetId: string }) => `moderation/scores/${m.livestreamId}/${m.snippetId}.json`;
-export const flaggedObjectName = (m: { livestreamId: string; snippetId: string }) => `moderation/flagged/${m.livestreamId}/${m.snippetId}.json`;
 
 export const SCORER = 'tapedeck-reference-scorer/1';
 

@@ -20,6 +20,7 @@
 // that is when more than half of it is silent, clipped, frozen or black, and it is at least
 // MIN_JUDGED_SECONDS (2 s) long: the short tail a recording ends with holds one partial window
 // and a few frames, too little to tell a pause from a fault (it is scored, not flagged).
+import type { AudioScore, SnippetScore, VideoScore } from '../common/score-message';
 import type { AudioWindow, Measurements } from './analyse';
 
 export const SILENCE_DB = -50;
@@ -29,33 +30,6 @@ export const FROZEN_DIFF = 0.1;
 export const FROZEN_MIN_SECONDS = 1;
 export const MIN_JUDGED_SECONDS = 2;
 export const MIN_WINDOW_MS = 500;
-
-export interface AudioScore {
-  windows: number;
-  silentRatio: number;
-  clippedRatio: number;
-  /** Mean RMS over the windows that are not silent, dBFS; null when all are. */
-  meanRmsDb: number | null;
-  score: number;
-}
-
-export interface VideoScore {
-  frames: number;
-  frozenRatio: number;
-  blackRatio: number;
-  meanLuma: number;
-  /** Mean absolute luma difference between consecutive frames (0..255). */
-  meanDiff: number;
-  score: number;
-}
-
-export interface SnippetScore {
-  score: number;
-  flagged: boolean;
-  reasons: string[];
-  audio: AudioScore | null;
-  video: VideoScore | null;
-}
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 

@@ -8,10 +8,9 @@
 // 4-second snippets keep it short; both parts share one stack to spare the machine's cores.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import Ajv from 'ajv';
 import { chromium, type Browser } from 'playwright-core';
 import { createPubSub } from '../../apps/common/clients';
@@ -20,6 +19,7 @@ import { Demo, type DemoResult } from '../../apps/demo/demo';
 import { LocalStack } from '../../infra/stack/stack';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { call, TOKENS, TOKENS_ENV } from '../support/api';
+import { e2eScope, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
 import { freeStackPorts } from '../support/ports';
 import { Collector } from '../support/pubsub-collector';
@@ -32,8 +32,8 @@ const scoreSchema = new Ajv({ allErrors: true, strict: true, strictRequired: fal
 );
 
 describe('the main job: livestream → snippets → scores → flagged → clip → reviewer page', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-main-job-'));
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const scope = e2eScope('main-job');
+  const { dataDir } = scope;
   let api = '';
   let result: DemoResult;
   let scores: Collector;
@@ -44,22 +44,15 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
 
   before(async () => {
     const ports = await freeStackPorts();
-    const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
     const stack = new LocalStack({
       env: {
         ...testEnv,
+        ...testMediaWorkerEnv(dataDir, 'main-job'),
         TAPEDECK_SNIPPET_SECONDS: String(SNIPPET_SECONDS),
         TAPEDECK_MODERATOR_CLIP_MARGIN_SECONDS: String(MARGIN_SECONDS),
         // a flagged snippet near the end asks for a range no later snippet covers: wait less
         TAPEDECK_CLIP_WAIT_SECONDS: '15',
-        TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 39}`,
-        TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
-        TAPEDECK_WORKER_ID: 'main-job',
-        TAPEDECK_MEDIA_REPORT_MS: '1000',
-        TAPEDECK_SHIP_RESCAN_MS: '1000',
-        TAPEDECK_STOP_TIMEOUT_MS: '5000',
         TAPEDECK_SHUTDOWN_GRACE_MS: '5000',
-        TAPEDECK_LOG_LEVEL: 'info',
       },
       dataDir,
       ports,
@@ -71,18 +64,18 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
       startupTimeoutMs: 60_000,
       stopGraceMs: 10_000,
     });
-    cleanups.push(() => stack.stop());
+    scope.cleanup(() => stack.stop());
     await stack.start();
     api = `http://127.0.0.1:${ports.api}`;
     const pubsub = createPubSub({ projectId: 'tapedeck-main-job', storageEmulator: undefined, pubsubEmulator: { host: '127.0.0.1', port: ports.pubsub } });
-    cleanups.push(() => pubsub.close());
+    scope.cleanup(() => pubsub.close());
     // every score message as delivered (duplicates included), for the at-most-one-score check
     const [sub] = await pubsub.topic(TOPICS.scores).createSubscription('main-job-scores');
     scores = new Collector(pubsub, sub.name.split('/').pop()!).open();
-    cleanups.push(() => scores.close());
+    scope.cleanup(() => scores.close());
     const [snippetSub] = await pubsub.topic(TOPICS.snippets).createSubscription('main-job-snippets');
     snippetsSeen = new Collector(pubsub, snippetSub.name.split('/').pop()!).open();
-    cleanups.push(() => snippetsSeen.close());
+    scope.cleanup(() => snippetsSeen.close());
     republish = (body, attributes) => pubsub.topic(TOPICS.snippets, { messageOrdering: true }).publishMessage({ json: body, attributes, orderingKey: (body as { recordingId: string }).recordingId });
     moderatorHealth = `http://127.0.0.1:${ports.moderatorHttp}/healthz`;
 
@@ -110,11 +103,6 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
     result = await demo.run();
   });
 
-  after(async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    if (passed === 2) rmSync(dataDir, { recursive: true, force: true });
-    else console.log(`main-job: logs kept in ${join(dataDir, 'logs')}`);
-  });
 
   it('records, ships, scores every snippet, flags the frozen silent host, and its clip is made and announced', { timeout: 300_000 }, async () => {
     assert.ok(result.stopped, 'the livestream stopped');
@@ -180,7 +168,7 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
     assert.equal(counts.scored, before.scored, 'and scored nothing new');
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(scores.for(result.livestreamId).length, delivered.length, 'no second score message');
-    passed++;
+    if (++passed === 2) scope.passed();
   });
 
   it('the reviewer page shows the flagged snippet, plays its clip to the end, and requests a clip from the form', { timeout: 180_000 }, async () => {
@@ -238,7 +226,7 @@ describe('the main job: livestream → snippets → scores → flagged → clip 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'review-page.png'), fullPage: true });
       assert.deepEqual(errors, [], 'no script errors on the page');
-      passed++;
+      if (++passed === 2) scope.passed();
     } finally {
       await browser?.close();
     }

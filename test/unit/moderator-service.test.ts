@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { createLogger } from '../../apps/common/logger';
-import { Moderator, flaggedObjectName, scoreObjectName } from '../../apps/moderator/moderator';
+import { Moderator } from '../../apps/moderator/moderator';
+import { flaggedObjectName, scoreObjectName } from '../../apps/common/score-message';
 import type { Measurements } from '../../apps/moderator/analyse';
 import type { SnippetMessageV1 } from '../../activities/ship/message';
 

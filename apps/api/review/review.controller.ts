@@ -3,17 +3,23 @@
 // token once (sessionStorage) and sends it as a bearer token on every API call it makes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Header, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { Public, Roles } from '../common/auth';
 import { ErrorDto } from '../common/error.dto';
+import { DomainError } from '../common/errors';
 import { ReviewService, type FlaggedSnippet } from './review.service';
 
 // The page's files live beside the sources (apps/api/review/page); dist/apps/api/review → repo root.
 const PAGE_DIR = join(__dirname, '..', '..', '..', '..', 'apps', 'api', 'review', 'page');
 const page = (name: string) => readFileSync(join(PAGE_DIR, name), 'utf8');
+const ASSETS = {
+  'review.js': { file: 'js', contentType: 'text/javascript; charset=utf-8' },
+  'review.css': { file: 'css', contentType: 'text/css; charset=utf-8' },
+} as const;
 
 export class FlaggedQuery {
   @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
@@ -53,24 +59,18 @@ export class ReviewController {
     return this.files.html;
   }
 
-  @Get('review/review.js')
+  @Get('review/:asset')
   @Public()
-  @ApiOperation({ summary: "the reviewer page's script (plain JavaScript, no build step)" })
-  @ApiProduces('text/javascript')
-  @ApiOkResponse({ description: 'the script' })
-  @Header('content-type', 'text/javascript; charset=utf-8')
-  js(): string {
-    return this.files.js;
-  }
-
-  @Get('review/review.css')
-  @Public()
-  @ApiOperation({ summary: "the reviewer page's style sheet" })
-  @ApiProduces('text/css')
-  @ApiOkResponse({ description: 'the style sheet' })
-  @Header('content-type', 'text/css; charset=utf-8')
-  css(): string {
-    return this.files.css;
+  @ApiOperation({ summary: "the reviewer page's script (plain JavaScript, no build step) and style sheet" })
+  @ApiParam({ name: 'asset', enum: Object.keys(ASSETS) })
+  @ApiProduces('text/javascript', 'text/css')
+  @ApiOkResponse({ description: 'the file' })
+  @ApiNotFoundResponse({ description: 'no such file', type: ErrorDto })
+  asset(@Param('asset') name: string, @Res({ passthrough: true }) res: Response): string {
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name as keyof typeof ASSETS] : undefined;
+    if (!asset) throw new DomainError('not_found', 'route_not_found', `the reviewer page has no file "${name}"`);
+    res.setHeader('content-type', asset.contentType);
+    return this.files[asset.file];
   }
 
   @Get('v1/review/flagged')

@@ -7,25 +7,10 @@ import type { Storage } from '@google-cloud/storage';
 import type { ApiConfig } from '../config';
 import { BackendTimeout, BackendUnavailable } from '../common/errors';
 import { API_CONFIG, STORAGE } from '../tokens';
+import { FLAGGED_PREFIX, type ScoreMessageV1 } from '../../common/score-message';
 
-export const FLAGGED_PREFIX = 'moderation/flagged/';
-
-export interface FlaggedSnippet {
-  snippetId: string;
-  livestreamId: string;
-  recordingId: string;
-  kind: 'composite' | 'individual';
-  hostId?: string;
-  sequence: number;
-  startTime: string;
-  endTime: string;
-  score: number;
-  reasons: string[];
-  analysedAt: string;
-  audio: unknown;
-  video: unknown;
-  clip?: { recording: unknown; start: string; end: string; clipId?: string; error?: string };
-}
+/** A flagged snippet as the scorer kept it: its tapedeck.score.v1 document. */
+export type FlaggedSnippet = ScoreMessageV1;
 
 @Injectable()
 export class ReviewService {
