@@ -9,14 +9,13 @@ import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClipActivities } from '../activities/clips/clip.activities';
-import { mergePieces, type MergePiece } from '../activities/clips/merge';
+import { mergePieces, runTool, type MergePiece } from '../activities/clips/merge';
 import { planClip } from '../activities/clips/plan';
 import { objectName } from '../activities/ship/naming';
 import { listStoredSnippets } from '../activities/ship/snippet-listing';
 import { createLogger } from '../apps/common/logger';
 import type { ClipRequest } from '../workflows/clip.types';
 import { startTestCloud, TEST_BUCKET } from '../test/support/cloud';
-import { encodeMedia } from '../test/support/snippets';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,8 +47,13 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tapedeck-bench-clips-'));
   const cache = join(process.cwd(), '.data', 'media-cache');
   mkdirSync(cache, { recursive: true });
-  const template = join(cache, `clip-bench-snippet-${seconds}s.mp4`);
-  if (!existsSync(template)) await encodeMedia(template, 'av', seconds, 440);
+  // A busy test picture (about 1.3 Mbit/s, like a composite of cameras), H.264 with a keyframe every
+  // second + AAC, without an edit list, as GStreamer's mp4mux writes the shipped snippets.
+  const template = join(cache, `clip-bench-snippet-${seconds}s-noedts.mp4`);
+  if (!existsSync(template)) {
+    await runTool('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=15:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '44k', '-ac', '1', '-shortest', '-use_editlist', '0', '-f', 'mp4', template], 120_000);
+  }
   const cloud = await startTestCloud();
   const logger = createLogger('bench-clips', 'warn');
   const livestreamId = `bench-clips-${Date.now()}`;

@@ -13,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trackSpans } from './mp4-spans';
 
 export class MergeError extends Error {
   readonly type = 'ClipMergeFailed';
@@ -162,7 +163,14 @@ export async function mergePieces(pieces: MergePiece[], out: string, opts: Merge
   const next = () => join(opts.workDir, `piece-${String(n++).padStart(4, '0')}.mp4`);
   const concat = async (files: string[], dst: string) => {
     const listFile = join(opts.workDir, `concat-${n++}.txt`);
-    await writeFile(listFile, files.map((f) => `file '${f.replace(/'/g, "'\\''")}'\n`).join(''));
+    // Each file lasts as long as its longest track's samples (edit lists not applied), so the
+    // next one starts after every packet of it and audio stays in step with video (mp4-spans.ts).
+    const spans = await Promise.all(files.map((f) => trackSpans(f)));
+    const entry = (f: string, i: number) => {
+      const d = Math.max(spans[i]!.video ?? 0, spans[i]!.audio ?? 0);
+      return `file '${f.replace(/'/g, "'\\''")}'\n${d > 0 ? `duration ${sec(d)}\n` : ''}`;
+    };
+    await writeFile(listFile, files.map(entry).join(''));
     await runTool('ffmpeg', [...common, '-f', 'concat', '-safe', '0', '-i', listFile, '-map', '0', '-c', 'copy', '-movflags', '+faststart', '-avoid_negative_ts', 'make_zero', '-f', 'mp4', dst], timeoutMs);
   };
 

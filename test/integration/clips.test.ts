@@ -17,6 +17,7 @@ import { runCli } from '../../apps/cli/cli';
 import { TEST_BUCKET } from '../support/cloud';
 import { TOKENS, call, startApiUnderTest, type ApiUnderTest } from '../support/api';
 import { shipSnippets } from '../support/clip-snippets';
+import { measureAvSync } from '../support/av-sync';
 import { Collector } from '../support/pubsub-collector';
 
 const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'schemas', 'tapedeck.clip.v1.json'), 'utf8'));
@@ -73,6 +74,7 @@ interface MediaFacts {
   /** Largest step between consecutive video frames, ms. */
   maxFrameStepMs: number;
   frames: number;
+  dtsMonotonic: boolean;
   decodeErrors: string;
 }
 
@@ -80,14 +82,18 @@ function mediaFacts(file: string): MediaFacts {
   const info = JSON.parse(spawnSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], { encoding: 'utf8', timeout: 30_000 }).stdout);
   const v = info.streams.find((s: any) => s.codec_type === 'video');
   const a = info.streams.find((s: any) => s.codec_type === 'audio');
-  const pts = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8', timeout: 30_000 })
+  const packets = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time', '-of', 'csv=p=0', file], { encoding: 'utf8', timeout: 30_000 })
     .stdout.split('\n')
     .filter(Boolean)
-    .map(Number)
-    .sort((x, y) => x - y);
+    .map((l) => l.split(',').map(Number) as [number, number]);
+  const dts = packets.map((p) => p[1]);
+  const pts = packets.map((p) => p[0]).sort((x, y) => x - y);
   let maxStep = 0;
   for (let i = 1; i < pts.length; i++) maxStep = Math.max(maxStep, (pts[i]! - pts[i - 1]!) * 1000);
-  const decode = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-'], { encoding: 'utf8', timeout: 60_000 });
+  // Decoder errors only: frames keep the file's timestamps and time base (the default re-times them
+  // onto a 1/15 s grid, where frames shifted by a join's gap can land in one slot and the null
+  // muxer complains about its own rounding; the file's DTS are checked separately).
+  const decode = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-'], { encoding: 'utf8', timeout: 60_000 });
   return {
     durationMs: Number(info.format.duration) * 1000,
     videoMs: Number(v.duration) * 1000,
@@ -97,6 +103,7 @@ function mediaFacts(file: string): MediaFacts {
     audioStart: Number(a.start_time),
     maxFrameStepMs: maxStep,
     frames: pts.length,
+    dtsMonotonic: dts.every((d, i) => i === 0 || d > dts[i - 1]!),
     decodeErrors: decode.stderr.trim() + (decode.status === 0 ? '' : ` (exit ${decode.status})`),
   };
 }
@@ -121,7 +128,8 @@ describe('extended clips', { timeout: 300_000 }, () => {
     collector = new Collector(api.cloud.pubsub, 'extended-clips-reviewers').open();
     spool = mkdtempSync(join(tmpdir(), 'tapedeck-clip-spool-'));
     scratch = mkdtempSync(join(tmpdir(), 'tapedeck-clip-files-'));
-    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, [0, 1, 2].map((i) => ({ variant: 'av' as const, seconds: 3, start: new Date(T0 + i * 3000) })));
+    // The composite's snippets carry the flash+beep pattern (a flash and a beep on every second).
+    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, [0, 1, 2].map((i) => ({ variant: 'av' as const, seconds: 3, start: new Date(T0 + i * 3000), encoder: 'pattern' as const })));
     // Host alice: camera on, off (audio only) for 3 s, on again.
     await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'host-alice-0', hostId: 'alice' }, [
       { variant: 'av', seconds: 3, start: new Date(T0) },
@@ -167,8 +175,16 @@ describe('extended clips', { timeout: 300_000 }, () => {
     writeFileSync(file, bytes);
     return file;
   }
+  /** Every flash has its beep within a frame, before and after each join. */
+  async function assertInSync(file: string, flashes: number, what: string): Promise<void> {
+    const sync = await measureAvSync(file);
+    console.log(`# ${what}: audio - video per flash ${sync.offsetsMs.map((o) => o.toFixed(0)).join(' ')} ms at ${sync.pairs.map((p) => (p.flashMs / 1000).toFixed(2)).join(' ')} s`);
+    assert.equal(sync.pairs.length, flashes, `${what}: ${flashes} flash/beep pairs`);
+    assert.ok(sync.maxAbsOffsetMs! <= FRAME_MS, `${what}: audio within a frame of video at every flash (worst ${sync.maxAbsOffsetMs} ms)`);
+  }
   function assertPlaysCleanly(m: MediaFacts, what: string): void {
-    assert.equal(m.decodeErrors, '', `${what} decodes without errors`);
+    assert.equal(m.decodeErrors, '', `${what} decodes without errors: ${m.decodeErrors}`);
+    assert.ok(m.dtsMonotonic, `${what}: video decode timestamps only increase`);
     assert.equal(m.formatStart, 0, `${what} starts at zero`);
     assert.ok(m.videoStart * 1000 < FRAME_MS && m.audioStart * 1000 < FRAME_MS, `${what} streams start within a frame of zero: ${m.videoStart} ${m.audioStart}`);
     assert.ok(m.maxFrameStepMs < 2 * FRAME_MS, `${what} has no stall: largest frame step ${m.maxFrameStepMs.toFixed(1)} ms`);
@@ -200,6 +216,7 @@ describe('extended clips', { timeout: 300_000 }, () => {
     assert.ok(Math.abs(m.durationMs - covered) <= FRAME_MS, `duration ${m.durationMs} within a frame of the covered snippets' ${covered}`);
     assert.equal(s.durationMs, Math.round(m.durationMs));
     assertPlaysCleanly(m, 'plain clip');
+    await assertInSync(join(scratch, 'plain.mp4'), 8, 'plain clip');
 
     await collector.waitFor(() => collector.messages.some((x) => x.attributes.clipId === clipId), 30_000, 'the clip message');
     const msgs = collector.messages.filter((x) => x.attributes.clipId === clipId);
@@ -225,6 +242,7 @@ describe('extended clips', { timeout: 300_000 }, () => {
     console.log(`# precise clip: ${m.durationMs.toFixed(0)} ms (range 6000 ms), video ${m.videoMs.toFixed(1)} ms, audio ${m.audioMs.toFixed(1)} ms, largest frame step ${m.maxFrameStepMs.toFixed(1)} ms, ${m.frames} frames`);
     assert.ok(Math.abs(m.durationMs - 6000) <= FRAME_MS, `duration ${m.durationMs} within a frame of 6000 ms`);
     assertPlaysCleanly(m, 'precise clip');
+    await assertInSync(join(scratch, 'precise.mp4'), 6, 'precise clip');
   });
 
   it("reports a host's camera-off stretch as a gap, and includes it as audio with a placeholder picture when asked", async () => {

@@ -7,12 +7,13 @@ import { RecordingShipper } from '../../activities/ship/shipper';
 import { createLogger } from '../../apps/common/logger';
 import { FINISHED_MARKER_FILE } from '../../pipelines/spool';
 import { TEST_BUCKET, type TestCloud } from './cloud';
-import { writeSnippet } from './snippets';
+import { writeSnippet, type Encoder } from './snippets';
 
 export interface ShippedItem {
   variant: 'av' | 'audio';
   seconds: number;
   start: Date;
+  encoder?: Encoder;
 }
 
 /** Writes the items as snippets 0..n-1 of one recording and ships them; resolves when all are in
@@ -34,7 +35,7 @@ export async function shipSnippets(
       sequence,
       seconds: it.seconds,
       startTime: it.start,
-      encoder: 'gstreamer',
+      encoder: it.encoder ?? 'gstreamer',
     });
   }
   writeFileSync(join(dir, `.${FINISHED_MARKER_FILE}.tmp`), JSON.stringify({ finishedAt: new Date().toISOString(), lastSequence: items.length - 1 }));
