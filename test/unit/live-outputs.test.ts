@@ -104,7 +104,8 @@ test('the composite shares its encode: tees after the encoders feed the snippets
   assert.deepEqual(link('aenc-parse'), [AUDIO_TEE]);
   assert.deepEqual(link(AUDIO_TEE), ['aq']);
   assert.equal(spec.elements.filter((e) => e.factory === 'x264enc').length, 1, 'one video encode');
-  for (const t of [VIDEO_TEE, AUDIO_TEE]) assert.equal(spec.elements.find((e) => e.name === t)?.props?.['allow-not-linked'], true);
+  // A tee that allowed not-linked would turn the recording branch's not-linked into a silent loss.
+  for (const t of [VIDEO_TEE, AUDIO_TEE]) assert.equal(spec.elements.find((e) => e.name === t)?.props?.['allow-not-linked'], false);
 });
 
 test('bus messages are attributed to an output by their ancestry', () => {
