@@ -16,7 +16,7 @@ import { clipIdOf } from '../../apps/api/clips/clip-id';
 import { runCli } from '../../apps/cli/cli';
 import { TEST_BUCKET } from '../support/cloud';
 import { TOKENS, call, startApiUnderTest, type ApiUnderTest } from '../support/api';
-import { shipSnippets } from '../support/clip-snippets';
+import { shipRecordedPattern, shipSnippets } from '../support/clip-snippets';
 import { measureAvSync } from '../support/av-sync';
 import { Collector } from '../support/pubsub-collector';
 
@@ -128,8 +128,9 @@ describe('extended clips', { timeout: 300_000 }, () => {
     collector = new Collector(api.cloud.pubsub, 'extended-clips-reviewers').open();
     spool = mkdtempSync(join(tmpdir(), 'tapedeck-clip-spool-'));
     scratch = mkdtempSync(join(tmpdir(), 'tapedeck-clip-files-'));
-    // The composite's snippets carry the flash+beep pattern (a flash and a beep on every second).
-    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, [0, 1, 2].map((i) => ({ variant: 'av' as const, seconds: 3, start: new Date(T0 + i * 3000), encoder: 'pattern' as const })));
+    // The composite: one recording of the flash+beep pattern (a flash and a beep on every second)
+    // cut into three snippets by splitmuxsink, as the pipeline host does.
+    await shipRecordedPattern(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, 3, 3, new Date(T0));
     // Host alice: camera on, off (audio only) for 3 s, on again.
     await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'host-alice-0', hostId: 'alice' }, [
       { variant: 'av', seconds: 3, start: new Date(T0) },
