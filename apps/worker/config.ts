@@ -28,6 +28,7 @@ export function loadWorkerConfig(env: Env) {
     audioKbps: v.TAPEDECK_AUDIO_KBPS,
     x264Preset: v.TAPEDECK_X264_PRESET,
     noMediaWarningMs: v.TAPEDECK_NO_MEDIA_WARNING_MS,
+    lossWarningPercent: v.TAPEDECK_LOSS_WARNING_PERCENT,
     stopTimeoutMs: v.TAPEDECK_STOP_TIMEOUT_MS,
     recordHeartbeatMs: v.TAPEDECK_RECORD_HEARTBEAT_MS,
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,

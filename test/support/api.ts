@@ -6,19 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MediaCapacity } from '../../activities/capacity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createClipActivities, type ClipWebhookConfig } from '../../activities/clips/clip.activities';
-import { startRegistryReporter } from '../../activities/registry-reporter';
 import { createApiApp } from '../../apps/api/app';
 import { loadApiConfig } from '../../apps/api/config';
 import { createLogger } from '../../apps/common/logger';
-import { createWorkers, type RunningWorkers } from '../../apps/worker/worker';
-import { resolveTool } from '../../infra/stack/tools';
 import { TEST_BUCKET, TEST_PROJECT, startTestCloud, type TestCloud } from './cloud';
-import { testEnv } from './env';
-import { FakeMedia } from './fake-media';
+import type { FakeMedia } from './fake-media';
+import { startFakeMediaTemporal, type FakeMediaTemporal } from './fake-media-temporal';
 
 export const TOKENS = {
   service: 'svc-token-0123456789abcdef',
@@ -46,42 +41,28 @@ export interface ApiTestOptions {
 }
 
 export async function startApiUnderTest(opts: ApiTestOptions): Promise<ApiUnderTest> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: resolveTool('temporal', testEnv.PATH) }, ip: '127.0.0.1', ui: false },
-  });
-  const cloud = await startTestCloud();
-  const media = new FakeMedia();
-  const mediaQueue = `${opts.controlTaskQueue}-media-fake`;
-  const capacity = new MediaCapacity(opts.capacityCores ?? 1.6);
-  let workers: RunningWorkers | undefined;
-  let running: Promise<void> | undefined;
-  let reporter: { stop(d: boolean): Promise<void> } | undefined;
-  let app: INestApplication | undefined;
   const clipsQueue = `${opts.controlTaskQueue}-clips`;
   const clipWorkDir = mkdtempSync(join(tmpdir(), 'tapedeck-clips-'));
+  let cloud: TestCloud | undefined;
+  let temporal: FakeMediaTemporal | undefined;
+  let app: INestApplication | undefined;
+  const close = async () => {
+    await app?.close();
+    await temporal?.close();
+    await cloud?.close();
+    rmSync(clipWorkDir, { recursive: true, force: true });
+  };
   try {
+    cloud = await startTestCloud();
     const clips = opts.clips
       ? createClipActivities({ storage: cloud.storage, pubsub: cloud.pubsub, bucket: TEST_BUCKET, logger: createLogger('clips-test', 'warn'), workDir: clipWorkDir, ...(opts.clips.webhook ? { webhook: opts.clips.webhook } : {}) })
       : undefined;
-    workers = await createWorkers({
-      ...(clips ? { clips: { taskQueue: clipsQueue, activities: clips } } : {}),
-      connection: env.nativeConnection,
-      namespace: 'default',
-      roles: ['control', 'media'],
+    temporal = await startFakeMediaTemporal({
       controlTaskQueue: opts.controlTaskQueue,
-      mediaTaskQueue: mediaQueue,
-      identity: 'api-test',
-      shutdownGraceMs: 1000,
-      client: env.client,
-      placementFreshMs: 30_000,
-      capacity,
-      mediaActivities: media.activities(),
+      mediaTaskQueue: `${opts.controlTaskQueue}-media-fake`,
+      ...(opts.capacityCores !== undefined ? { capacityCores: opts.capacityCores } : {}),
+      ...(clips ? { clips: { taskQueue: clipsQueue, activities: clips } } : {}),
     });
-    running = workers.run();
-    reporter = startRegistryReporter({ client: env.client, controlTaskQueue: opts.controlTaskQueue, workerId: 'fake-1', taskQueue: mediaQueue, capacity, intervalMs: 1000 });
-    await (reporter as unknown as { reportNow(): Promise<void> }).reportNow();
-
     const config = loadApiConfig({
       TAPEDECK_API_TOKENS: TOKENS_ENV,
       TAPEDECK_TASK_QUEUE: opts.controlTaskQueue,
@@ -92,34 +73,12 @@ export async function startApiUnderTest(opts: ApiTestOptions): Promise<ApiUnderT
       TAPEDECK_CLIPS_TASK_QUEUE: clipsQueue,
       ...(opts.env ?? {}),
     });
-    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
+    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: temporal.env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const a = app;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      app: a,
-      env,
-      cloud,
-      media,
-      async close() {
-        await a.close();
-        await reporter?.stop(true);
-        workers?.shutdown();
-        await running;
-        await cloud.close();
-        await env.teardown();
-        rmSync(clipWorkDir, { recursive: true, force: true });
-      },
-    };
+    return { url: `http://127.0.0.1:${port}`, app, env: temporal.env, cloud, media: temporal.media, close };
   } catch (e) {
-    await app?.close();
-    await reporter?.stop(true);
-    workers?.shutdown();
-    await running?.catch(() => undefined);
-    await cloud.close();
-    await env.teardown();
-    rmSync(clipWorkDir, { recursive: true, force: true });
+    await close();
     throw e;
   }
 }

@@ -3,7 +3,7 @@
 // run, then the `ready` update), changes are the workflow's signals and updates, status is its
 // query. Every call is bounded by a deadline; Temporal's errors become domain errors here.
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, type Connection } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Layout } from '../../../pipelines/config';
 import {
   cameraSignal,
@@ -18,7 +18,7 @@ import {
 import { livestreamWorkflowId, type HostJoinedResult, type HostSpec, type LivestreamInput, type LivestreamState } from '../../../workflows/livestream.types';
 import { CapacityExhausted, DomainError, LivestreamConflict, LivestreamNotFound } from '../common/errors';
 import { temporalBackendError } from '../common/temporal-errors';
-import { LivestreamsPort, type StartedLivestream } from './livestreams.port';
+import { LivestreamsPort, type RecordingLive, type RunningCounts, type StartedLivestream } from './livestreams.port';
 
 export interface TemporalLivestreamsOptions {
   connection: Connection;
@@ -84,6 +84,46 @@ export class TemporalLivestreams extends LivestreamsPort {
 
   status(livestreamId: string): Promise<LivestreamState> {
     return this.call(livestreamId, 'status', () => this.handle(livestreamId).query(statusQuery));
+  }
+
+  async recordingLive(workflowId: string): Promise<RecordingLive | null> {
+    let d;
+    try {
+      d = await this.opts.connection.withDeadline(Date.now() + this.opts.timeoutMs, () => this.client.workflow.getHandle(workflowId).describe());
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return null;
+      throw await this.translate(workflowId, 'describe', e);
+    }
+    if (d.status.name !== 'RUNNING') return null;
+    const live: RecordingLive = { record: null, ship: null };
+    for (const a of d.raw.pendingActivities ?? []) {
+      const kind = a.activityType?.name === 'record' ? 'record' : a.activityType?.name === 'shipRecording' ? 'ship' : null;
+      if (!kind) continue;
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      let details: object = {};
+      try {
+        if (payload) details = (defaultPayloadConverter.fromPayload(payload as Payload) as object | null) ?? {};
+      } catch {
+        // Details this API version cannot read: report the activity without them.
+      }
+      const beatSeconds = a.lastHeartbeatTime?.seconds;
+      live[kind] = {
+        ...details,
+        heartbeatAt: beatSeconds != null ? new Date(Number(beatSeconds) * 1000 + Math.round((a.lastHeartbeatTime?.nanos ?? 0) / 1e6)).toISOString() : null,
+        attempt: a.attempt ?? 1,
+        ...(a.lastFailure?.message ? { lastFailure: a.lastFailure.message } : {}),
+      };
+    }
+    return live;
+  }
+
+  async countRunning(): Promise<RunningCounts> {
+    const count = (type: string) =>
+      this.opts.connection
+        .withDeadline(Date.now() + this.opts.timeoutMs, () => this.client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'Running'`))
+        .then((r) => r.count);
+    const [livestreams, composite, individual] = await Promise.all([count('livestream'), count('compositeRecording'), count('individualRecording')]);
+    return { livestreams, composite, individual };
   }
 
   private handle(livestreamId: string) {
