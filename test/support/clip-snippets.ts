@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { trackSpans } from '../../activities/clips/mp4-spans';
 import { RecordingShipper } from '../../activities/ship/shipper';
 import { createLogger } from '../../apps/common/logger';
 import { audioPatternSource, videoPatternFilter } from '../../apps/mock-sfu/media';
@@ -58,16 +59,27 @@ export async function shipRecordedPattern(cloud: TestCloud, spoolRoot: string, r
     const total = count * seconds;
     await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', videoPatternFilter('clip', '#204080', 640, 360, 15, total), '-pix_fmt', 'yuv420p', y4m], { timeout: 60_000 });
     await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', audioPatternSource(total, 44100), '-ac', '1', wav], { timeout: 60_000 });
+    const parts = Array.from({ length: count }, (_, i) => join(work, `part${String(i).padStart(6, '0')}.mp4`));
+    // Finished when every part has its index and they add up to the recording.
+    const finished = async () => {
+      try {
+        const spans = await Promise.all(parts.map((p) => trackSpans(p)));
+        return Math.abs(spans.reduce((a, sp) => a + (sp.video?.end ?? 0), 0) - total) < 0.1;
+      } catch {
+        return false;
+      }
+    };
     await gstLaunch(
       `filesrc location=${y4m} ! y4mdec ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! ` +
         `splitmuxsink name=mux muxer=mp4mux max-size-time=${seconds * 1e9} location=${join(work, 'part%06d.mp4')} ` +
         `filesrc location=${wav} ! wavparse ! audioconvert ! avenc_aac ! aacparse ! mux.audio_0`,
+      finished,
     );
     const dir = join(spoolRoot, rec.livestreamId, rec.recordingId);
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < count; i++) {
       const part = join(dir, partFileName(i, 'mp4'));
-      renameSync(join(work, `part${String(i).padStart(6, '0')}.mp4`), part);
+      renameSync(parts[i]!, part);
       closeSnippet(dir, { ...specOf(rec, i, seconds, new Date(start.getTime() + i * seconds * 1000)), variant: 'av' }, part);
     }
     await shipSpool(cloud, dir, rec, count);

@@ -1,7 +1,7 @@
 // Writes real snippets into a spool folder the way the pipeline host does (pipelines/spool.ts):
 // the media file is encoded under its hidden .part name, renamed on "close", then the sidecar
 // JSON is written to a temp name and renamed into place. Media comes from ffmpeg test sources.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,18 +48,47 @@ async function encodeWithGstreamer(path: string, variant: 'av' | 'audio', second
   );
 }
 
-/** Runs a gst-launch-1.0 pipeline to its end, bounded. */
-export async function gstLaunch(pipeline: string): Promise<void> {
-  // Stock gst-launch-1.0 1.22 now and then never exits after EOS (GSTREAMER-NOTES.md): bounded
-  // runs, and one more try when that happens.
+/** Runs a gst-launch-1.0 pipeline to its end, bounded. Stock gst-launch-1.0 1.22 now and then
+ *  never exits, or never reports EOS, although every file is finished (GSTREAMER-NOTES.md; with
+ *  splitmuxsink in about half the runs here): once it reports EOS, or when `finished` says the
+ *  files are complete, a lingering process is killed. Otherwise a run is tried once more. */
+export async function gstLaunch(pipeline: string, finished?: () => Promise<boolean>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await run('gst-launch-1.0', ['-q', ...pipeline.split(' ')], { timeout: 20_000, killSignal: 'SIGKILL' });
+      await gstLaunchOnce(pipeline, finished ? 8000 : 20_000);
       return;
     } catch (e) {
-      if (attempt >= 2 || !(e as { killed?: boolean }).killed) throw e;
+      if ((e as { timedOut?: boolean }).timedOut && finished && (await finished())) return;
+      if (attempt >= 2 || !(e as { timedOut?: boolean }).timedOut) throw e;
     }
   }
+}
+
+function gstLaunchOnce(pipeline: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Line-buffered, so the EOS line arrives when it is printed, not when the process exits.
+    const child = spawn('stdbuf', ['-oL', 'gst-launch-1.0', ...pipeline.split(' ')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let eos = false;
+    let linger: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!eos && /Got EOS from element/.test(out)) {
+        eos = true;
+        linger = setTimeout(() => child.kill('SIGKILL'), 2000);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      clearTimeout(linger);
+      if (eos || code === 0) return resolve();
+      reject(Object.assign(new Error(`gst-launch-1.0 failed (exit ${code}): ${err.trim() || out.trim().split('\n').slice(-3).join(' | ')}`), { timedOut: code === null }));
+    });
+  });
 }
 
 /** Builds the sidecar for a snippet (what the pipeline host writes on fragment-closed). */
