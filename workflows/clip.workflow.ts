@@ -39,6 +39,7 @@ export async function clip(input: ClipWorkflowInput): Promise<ClipState> {
   const endMs = Date.parse(req.end);
   const waitUntil = endMs + input.waitForSnippetsMs;
   let plan: ClipPlan | undefined;
+  if (Date.now() < endMs) state.waitingUntil = new Date(waitUntil).toISOString();
   try {
     plan = await calls.planClip(req);
     while (!(plan.coveredUntil && Date.parse(plan.coveredUntil) >= endMs - COVER_TOLERANCE_MS) && Date.now() < waitUntil) {

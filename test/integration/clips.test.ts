@@ -299,6 +299,21 @@ describe('extended clips', { timeout: 300_000 }, () => {
     assert.equal(missing.body.error.code, 'clip_not_found');
   });
 
+  it('a range reaching into the future waits for its snippets to be shipped, then completes', async () => {
+    const start = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+    const r = await request({ livestreamId: LS, recording: 'composite', start: iso(start), end: iso(start + 3000) });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const waiting = await call(api.url, 'GET', `/v1/clips/${r.body.clipId}`, { token: TOKENS.reviewer });
+    assert.equal(waiting.body.status, 'waiting');
+    assert.ok(waiting.body.waitingUntil, 'says until when it waits');
+    // The recording goes on: its next snippet (sequence 3) is shipped while the clip waits.
+    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite-later' }, [{ variant: 'av', seconds: 3, start: new Date(start) }], 3);
+    const s = await settled(r.body.clipId, 60_000);
+    assert.equal(s.status, 'ready', JSON.stringify(s.error));
+    assert.deepEqual(s.snippets.map((x: any) => x.sequence), [3]);
+    assert.ok(Date.parse(s.completedAt) >= start + 3000, 'not before the range ended');
+  });
+
   it('a range reaching into the future waits (bounded) for its snippets, then reports in its status what it could not find', async () => {
     const now = Date.now();
     const r = await request({ livestreamId: LS, recording: 'composite', start: iso(now + 500), end: iso(now + 1500) });

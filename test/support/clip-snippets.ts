@@ -29,18 +29,19 @@ export interface ShippedItem {
   start: Date;
 }
 
-/** Writes the items as snippets 0..n-1 of one recording and ships them; resolves when all are in
- *  the bucket and announced. */
+/** Writes the items as snippets firstSequence.. of one recording and ships them; resolves when all
+ *  are in the bucket and announced. */
 export async function shipSnippets(
   cloud: TestCloud,
   spoolRoot: string,
   rec: Recording,
   items: ShippedItem[],
+  firstSequence = 0,
 ): Promise<void> {
   const dir = join(spoolRoot, rec.livestreamId, rec.recordingId);
   mkdirSync(dir, { recursive: true });
-  for (const [sequence, it] of items.entries()) {
-    await writeSnippet(dir, { ...specOf(rec, sequence, it.seconds, it.start), variant: it.variant, encoder: 'gstreamer' });
+  for (const [i, it] of items.entries()) {
+    await writeSnippet(dir, { ...specOf(rec, firstSequence + i, it.seconds, it.start), variant: it.variant, encoder: 'gstreamer' });
   }
   await shipSpool(cloud, dir, rec, items.length);
 }
