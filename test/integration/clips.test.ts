@@ -26,6 +26,8 @@ const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false 
 const SECRET = 'clip-webhook-secret-0123456789';
 const LS = 'clip-ls';
 const FRAME_MS = 1000 / 15;
+/** How long a clip waits after its end for late snippets (room for shipping one on a busy machine). */
+const WAIT_S = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -123,7 +125,7 @@ describe('extended clips', { timeout: 300_000 }, () => {
     api = await startApiUnderTest({
       controlTaskQueue: 'clips-it',
       clips: { webhook: { url: hook.url, secret: SECRET, timeoutMs: 5000 } },
-      env: { TAPEDECK_CLIP_WAIT_SECONDS: '4', TAPEDECK_CLIP_MAX_SECONDS: '600' },
+      env: { TAPEDECK_CLIP_WAIT_SECONDS: String(WAIT_S), TAPEDECK_CLIP_MAX_SECONDS: '600' },
     });
     collector = new Collector(api.cloud.pubsub, 'extended-clips-reviewers').open();
     spool = mkdtempSync(join(tmpdir(), 'tapedeck-clip-spool-'));
@@ -323,7 +325,7 @@ describe('extended clips', { timeout: 300_000 }, () => {
     const s = await settled(r.body.clipId, 60_000);
     assert.equal(s.status, 'failed');
     assert.equal(s.error.code, 'no_snippets_in_range');
-    assert.ok(Date.parse(s.completedAt) >= now + 1500 + 4000, 'waited until the end plus TAPEDECK_CLIP_WAIT_SECONDS');
+    assert.ok(Date.parse(s.completedAt) >= now + 1500 + WAIT_S * 1000, 'waited until the end plus TAPEDECK_CLIP_WAIT_SECONDS');
     await collector.waitFor(() => collector.messages.some((x) => x.attributes.clipId === r.body.clipId), 30_000, 'the failed clip message');
     const msg = collector.messages.find((x) => x.attributes.clipId === r.body.clipId)!;
     assert.ok(validate(msg.body), JSON.stringify(validate.errors));
