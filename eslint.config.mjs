@@ -27,6 +27,11 @@ export default tseslint.config(
     },
   },
   {
+    // The reviewer page's script runs in the browser, as it is (no build step).
+    files: ['apps/api/review/page/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', sessionStorage: 'readonly', FormData: 'readonly', window: 'readonly' } },
+  },
+  {
     // Tests read loosely typed JSON bodies.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

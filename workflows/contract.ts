@@ -2,6 +2,7 @@
 // client and the tests. Add new names; never rename one.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Layout } from '../pipelines/config';
+import type { ClipState } from './clip.types';
 import type {
   CompositeDesired,
   HostJoinedResult,
@@ -38,3 +39,7 @@ export interface RecordingStatus {
   appliedCompositeVersion: number;
   summary: RecordingSummary | null;
 }
+
+// ---- clip workflow ----------------------------------------------------------------------------
+/** The clip's state while it runs (the workflow's result has the same shape once it is done). */
+export const clipStatusQuery = defineQuery<ClipState>('clipStatus');

@@ -40,3 +40,23 @@ export const SHIPPING_DRAIN_TIMEOUT = '10 minutes';
 
 /** Most notices kept in workflow state (status shows them; history stays small). */
 export const MAX_NOTICES = 20;
+
+/** Clip calls on the shared clips queue: listing the bucket, publishing, one webhook POST. */
+export const clipCall: ActivityOptions = {
+  scheduleToStartTimeout: '5 minutes',
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Download, merge, upload: minutes for a 2-hour clip; heartbeats while ffmpeg runs. A merge
+ *  that fails for its input (ClipMergeFailed) is not retried. */
+export const clipMerge: ActivityOptions = {
+  scheduleToStartTimeout: '10 minutes',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'ClipMergeFailed'] },
+};
+
+/** The moderation webhook: each POST is one activity attempt, the workflow retries with this
+ *  backoff so every attempt is recorded in the clip's status. */
+export const WEBHOOK_RETRY = { maxAttempts: 6, initialMs: 1000, factor: 2, maxMs: 60_000 };

@@ -19,9 +19,12 @@ import { compositeDesiredQuery, statusQuery } from '../../workflows/contract';
 import type { CompositeDesired, IngestEndpoints, LivestreamState, RecordingSummary } from '../../workflows/livestream.types';
 import type { RecordActivityInput } from '../contracts';
 import type { MediaCapacity } from '../capacity';
+import { MediaHealth, type HostMediaHealth, type HostSample } from './media-health';
 
 export interface RecordingDefaults {
   noMediaWarningMs: number;
+  /** Loss (percent of a host's packets over the last 30 s) alerted on the status. */
+  lossWarningPercent?: number;
   stopTimeoutMs: number;
   compositeVideoKbps: number;
   individualVideoKbps: number;
@@ -52,6 +55,12 @@ export interface RecordProgress {
   bitrateKbps: number;
   warnings: string[];
   restarts: number;
+  /** Each host's media as the ingest sees it right now (packets, loss, silence). */
+  media?: HostMediaHealth[];
+  /** Problems true right now (no media from a host that should send, packet loss). */
+  alerts?: string[];
+  /** When these details were taken. */
+  at?: string;
 }
 
 interface ActiveRecording {
@@ -62,6 +71,9 @@ interface ActiveRecording {
   subscribed: Set<string>;
   requestStop: (reason: string) => void;
 }
+
+/** Packet loss on the status is measured over this much recent time. */
+const LOSS_WINDOW_MS = 30_000;
 
 const ingestKey = (livestreamId: string, hostId: string) => `${livestreamId}/${hostId}`;
 const recordingKey = (livestreamId: string, recordingId: string) => `${livestreamId}/${recordingId}`;
@@ -172,6 +184,18 @@ export class MediaRuntime {
   }
 
   // ---- recordings ---------------------------------------------------------------------------
+
+  /** The recordings running on this worker, by kind (for metrics). */
+  runningByKind(): Record<'composite' | 'individual', number> {
+    const n = { composite: 0, individual: 0 };
+    for (const rec of this.recordings.values()) n[rec.input.kind] += 1;
+    return n;
+  }
+
+  /** Hosts with an open ingest on this worker. */
+  get openIngests(): number {
+    return this.ingests.size;
+  }
 
   isRecording(livestreamId: string, recordingId: string): boolean {
     return this.recordings.has(recordingKey(livestreamId, recordingId));
@@ -299,8 +323,27 @@ export class MediaRuntime {
     const cores = config.kind === 'composite' ? compositeCores(config.hosts.length) : individualCores(config.host, config.variant);
     this.recordings.set(key, active);
     this.deps.capacity.recordingStarted(livestreamId, key, cores);
-    const beat = setInterval(() => ctx.heartbeat(progress), this.deps.heartbeatMs);
-    ctx.heartbeat(progress);
+    const health = new MediaHealth({
+      noMediaMs: this.deps.defaults.noMediaWarningMs,
+      lossPercent: this.deps.defaults.lossWarningPercent ?? 5,
+      windowMs: LOSS_WINDOW_MS,
+    });
+    const heartbeat = () => {
+      const now = Date.now();
+      const samples: HostSample[] = [];
+      for (const ingest of attached) {
+        const host = hosts.get(ingest.hostId);
+        if (!host || !active.subscribed.has(ingest.hostId)) continue;
+        samples.push({ hostId: ingest.hostId, expected: host.camera || host.microphone, stats: ingest.stats(), silentMs: ingest.silenceMs() });
+      }
+      const h = health.sample(samples, now);
+      progress.media = h.hosts;
+      progress.alerts = h.alerts;
+      progress.at = new Date(now).toISOString();
+      ctx.heartbeat(progress);
+    };
+    const beat = setInterval(heartbeat, this.deps.heartbeatMs);
+    heartbeat();
     let cancelled: unknown;
     ctx.cancelled.catch((e) => {
       cancelled = e;
@@ -313,6 +356,9 @@ export class MediaRuntime {
       for (const ports of ready.inputs) await attach(ports);
       await woken;
       if (crashed) throw ApplicationFailure.retryable(`recording ${key}: ${crashed}`, 'PipelineCrashed');
+      // The pipeline ended although nobody asked it to (a SIGTERM to the whole process group,
+      // which it answers by finalizing its snippet): that is not the end of the recording.
+      if (stopReason === undefined) throw ApplicationFailure.retryable(`recording ${key}: the pipeline ended without a stop request`, 'PipelineCrashed');
       const exit = await supervisor.stop(stopReason ?? 'stopped', this.deps.defaults.stopTimeoutMs + 15_000);
       if (!exit.clean) throw ApplicationFailure.retryable(`recording ${key} did not stop cleanly: ${exit.reason}`, 'PipelineCrashed');
       // Only a cancellation the workflow asked for ends the recording. Any other (worker

@@ -27,6 +27,8 @@ export interface ShipHeartbeat extends ShipProgress {
   backlog: Backlog;
   latency: { endToAck: LatencySummary; closeToAck: LatencySummary };
   state: ShipStatus['state'];
+  warnings?: ShipStatus['warnings'];
+  lastError?: ShipStatus['lastError'];
 }
 
 export type ShipRecordingResult = Pick<ShipStatus, 'lastShippedSequence' | 'shipped' | 'quarantined' | 'duplicatesAvoided' | 'latency' | 'warnings'> & { partFilesLeft: number };
@@ -78,7 +80,7 @@ export function createShipActivities(deps: ShipActivityDeps) {
       deps.registry?.add(key, shipper);
       const beat = () => {
         const s = shipper.status();
-        const details: ShipHeartbeat = { ...shipper.progress(), backlog: s.backlog, latency: s.latency, state: s.state };
+        const details: ShipHeartbeat = { ...shipper.progress(), backlog: s.backlog, latency: s.latency, state: s.state, warnings: s.warnings, lastError: s.lastError };
         ctx.heartbeat(details);
       };
       beat();

@@ -8,9 +8,11 @@ import type { Connection } from '@temporalio/client';
 import type { Logger } from '../common/logger';
 import type { ApiConfig } from './config';
 import { BearerAuthGuard } from './common/auth';
+import { ClipsModule } from './clips/clips.module';
 import { HealthModule } from './health/health.module';
 import { LivestreamsModule } from './livestreams/livestreams.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ReviewModule } from './review/review.module';
 import { API_CONFIG, LOGGER, PUBSUB, STORAGE, TEMPORAL_CONNECTION } from './tokens';
 
 export interface ApiDependencies {
@@ -41,7 +43,7 @@ export class AppModule {
   static register(deps: ApiDependencies): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(deps), MetricsModule, HealthModule, LivestreamsModule],
+      imports: [CoreModule.register(deps), MetricsModule, HealthModule, LivestreamsModule, ClipsModule, ReviewModule],
       // Every route passes the bearer-token guard; routes open to all say so with @Public().
       providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
     };

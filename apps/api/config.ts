@@ -20,6 +20,10 @@ export function loadApiConfig(env: Env) {
     backendTimeoutMs: v.TAPEDECK_API_BACKEND_TIMEOUT_MS,
     bodyLimitKb: v.TAPEDECK_API_BODY_LIMIT_KB,
     snippetSeconds: v.TAPEDECK_SNIPPET_SECONDS,
+    clipsTaskQueue: v.TAPEDECK_CLIPS_TASK_QUEUE,
+    clipMaxSeconds: v.TAPEDECK_CLIP_MAX_SECONDS,
+    clipWaitSeconds: v.TAPEDECK_CLIP_WAIT_SECONDS,
+    clipUrlTtlSeconds: v.TAPEDECK_CLIP_URL_TTL_SECONDS,
   });
   return Object.freeze(c);
 }

@@ -1,7 +1,7 @@
 // The `tapedeck` operator CLI over the HTTP API (same routes, same auth, same errors as any other
 // client): argument parsing and the calls, kept apart from process I/O so tests run it in-process
 // and as a command.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliConfig } from './config';
 
 export const USAGE = `usage:
@@ -10,8 +10,10 @@ export const USAGE = `usage:
   tapedeck livestreams status <livestreamId>
   tapedeck livestreams stop <livestreamId> [--reason <text>]
   tapedeck livestreams snippets <livestreamId> [--recording composite|host-<hostId>] [--from <iso>] [--to <iso>]
-environment: TAPEDECK_API_URL (default http://127.0.0.1:3000), TAPEDECK_API_TOKEN
-(extended clips are not offered yet: the API has no clip routes)`;
+  tapedeck clips request <livestreamId> --start <iso> --end <iso> [--recording composite|host-<hostId>] [--precise]
+                         [--include-audio-only] [--reason <text>] [--requested-by <name>]
+  tapedeck clips get <clipId>
+environment: TAPEDECK_API_URL (default http://127.0.0.1:3000), TAPEDECK_API_TOKEN`;
 
 export class UsageError extends Error {}
 
@@ -38,8 +40,54 @@ function hostArg(raw: string): Record<string, unknown> {
   return host;
 }
 
+function parseOptions(rest: string[], opts: NonNullable<ParseArgsConfig['options']>): Record<string, unknown> {
+  try {
+    return parseArgs({ args: rest, options: opts, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `tapedeck clips request|get`: the clip routes. */
+function clipsRequest(command: string | undefined, id: string | undefined, rest: string[]): Request {
+  if (command === 'get') {
+    if (!id) throw new UsageError('clips get: a clip id is required');
+    parseOptions(rest, {});
+    return { method: 'GET', path: `/v1/clips/${encodeURIComponent(id)}` };
+  }
+  if (command !== 'request') throw new UsageError(`unknown command "clips ${command ?? ''}"`);
+  if (!id) throw new UsageError('clips request: a livestream id is required');
+  const values = parseOptions(rest, {
+    recording: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    precise: { type: 'boolean' },
+    'include-audio-only': { type: 'boolean' },
+    reason: { type: 'string' },
+    'requested-by': { type: 'string' },
+  });
+  if (!values.start || !values.end) throw new UsageError('clips request: --start and --end are required');
+  const rec = String(values.recording ?? 'composite');
+  if (rec !== 'composite' && !rec.startsWith('host-')) throw new UsageError(`clips request: --recording must be composite or host-<hostId>, not "${rec}"`);
+  return {
+    method: 'POST',
+    path: '/v1/clips',
+    body: {
+      livestreamId: id,
+      recording: rec === 'composite' ? 'composite' : { hostId: rec.slice('host-'.length) },
+      start: values.start,
+      end: values.end,
+      ...(values.precise ? { precise: true } : {}),
+      ...(values['include-audio-only'] ? { includeAudioOnly: true } : {}),
+      ...(values.reason ? { reason: values.reason } : {}),
+      ...(values['requested-by'] ? { requestedBy: values['requested-by'] } : {}),
+    },
+  };
+}
+
 export function toRequest(argv: string[]): Request {
   const [group, command, id, ...rest] = argv;
+  if (group === 'clips') return clipsRequest(command, id, rest);
   if (group !== 'livestreams') throw new UsageError(group ? `unknown command group "${group}"` : 'no command given');
   if (!id) throw new UsageError(`livestreams ${command ?? ''}: a livestream id is required`);
   const path = `/v1/livestreams/${encodeURIComponent(id)}`;

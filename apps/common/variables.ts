@@ -106,14 +106,109 @@ export const TAPEDECK_HEALTH_TIMEOUT_MS = variable({
 export const TAPEDECK_API_URL = variable({
   name: 'TAPEDECK_API_URL',
   default: 'http://127.0.0.1:3000',
-  description: 'base URL of the API that the `tapedeck` CLI talks to',
+  description: 'base URL of the API that the `tapedeck` CLI and the moderator talk to',
   parse: httpUrl,
 });
 export const TAPEDECK_API_TOKEN = optionalVariable({
   name: 'TAPEDECK_API_TOKEN',
-  description: 'bearer token the `tapedeck` CLI sends (one of TAPEDECK_API_TOKENS, of a role allowed to call the command)',
+  description: 'bearer token the `tapedeck` CLI (a role allowed to call the command) and the moderator (the moderation role) send; one of TAPEDECK_API_TOKENS',
   // Never echoed: a malformed token is reported by its problem only.
   parse: (raw: string) => (/^[\x21-\x7e]{16,512}$/.test(raw) ? raw : fail('must be 16 to 512 printable ASCII characters without spaces')),
+});
+
+// ---- moderator (apps/moderator, the reference scorer) ---------------------------------------------
+export const TAPEDECK_MODERATOR_SUBSCRIPTION = variable({
+  name: 'TAPEDECK_MODERATOR_SUBSCRIPTION',
+  default: 'recording-snippets-moderation',
+  description: 'Pub/Sub subscription of `recording-snippets` the moderator reads',
+  parse: str,
+});
+export const TAPEDECK_MODERATOR_THRESHOLD = variable({
+  name: 'TAPEDECK_MODERATOR_THRESHOLD',
+  default: '0.5',
+  description: 'a snippet scoring below this (0..1) is flagged and an extended clip is requested around it',
+  parse: (raw: string) => {
+    const n = Number(raw);
+    return Number.isFinite(n) && n >= 0 && n <= 1 ? n : fail('must be a number from 0 to 1');
+  },
+});
+export const TAPEDECK_MODERATOR_CLIP_MARGIN_SECONDS = variable({
+  name: 'TAPEDECK_MODERATOR_CLIP_MARGIN_SECONDS',
+  default: '10',
+  description: "the clip requested for a flagged snippet runs from the snippet's start minus this to its end plus this, seconds",
+  parse: int(0, 600),
+});
+export const TAPEDECK_MODERATOR_ANALYSIS_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_MODERATOR_ANALYSIS_TIMEOUT_MS',
+  default: '60000',
+  description: 'longest time the GStreamer analysis of one snippet may take before it is killed and the snippet reported as not scored',
+  parse: int(1000, 600_000),
+});
+export const TAPEDECK_MODERATOR_CONCURRENCY = variable({
+  name: 'TAPEDECK_MODERATOR_CONCURRENCY',
+  default: '1',
+  description: 'snippets the moderator analyses at the same time (one GStreamer process each)',
+  parse: int(1, 64),
+});
+export const TAPEDECK_MODERATOR_HTTP_HOST = variable({
+  name: 'TAPEDECK_MODERATOR_HTTP_HOST',
+  default: '127.0.0.1',
+  description: "address of the moderator's health endpoint",
+  parse: str,
+});
+export const TAPEDECK_MODERATOR_HTTP_PORT = variable({
+  name: 'TAPEDECK_MODERATOR_HTTP_PORT',
+  default: '3002',
+  description: "port of the moderator's health endpoint (`GET /healthz` with its counts); 0 picks a free one",
+  parse: int(0, 65535),
+});
+
+// ---- extended clips -----------------------------------------------------------------------------
+export const TAPEDECK_CLIPS_TASK_QUEUE = variable({
+  name: 'TAPEDECK_CLIPS_TASK_QUEUE',
+  default: 'tapedeck-clips',
+  description: 'task queue of the clip activities (list, merge, upload, notify); every media worker polls it, the API sends clip workflows there',
+  parse: str,
+});
+export const TAPEDECK_CLIP_MAX_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_MAX_SECONDS',
+  default: '7200',
+  description: 'longest clip range (end - start) the API accepts, in seconds',
+  parse: int(1, 24 * 3600),
+});
+export const TAPEDECK_CLIP_WAIT_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_WAIT_SECONDS',
+  default: '120',
+  description: "how long after a clip's end time its workflow waits for the range's snippets to be shipped before merging what is there",
+  parse: int(0, 24 * 3600),
+});
+export const TAPEDECK_CLIP_URL_TTL_SECONDS = variable({
+  name: 'TAPEDECK_CLIP_URL_TTL_SECONDS',
+  default: '3600',
+  description: "lifetime of the signed URL in a ready clip's status, in seconds (V4 signing allows at most 7 days)",
+  parse: int(60, 7 * 24 * 3600),
+});
+export const TAPEDECK_CLIP_WORK_DIR = variable({
+  name: 'TAPEDECK_CLIP_WORK_DIR',
+  default: '.data/clips',
+  description: "scratch folder where a media worker downloads and merges a clip's snippets (one subfolder per merge, removed afterwards)",
+  parse: str,
+});
+export const TAPEDECK_CLIP_WEBHOOK_URL = optionalVariable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_URL',
+  description: 'moderation webhook: every clip message (ready or failed) is POSTed here, signed; unset means no webhook',
+  parse: httpUrl,
+});
+export const TAPEDECK_CLIP_WEBHOOK_SECRET = optionalVariable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_SECRET',
+  description: 'shared secret of the webhook\'s `X-Tapedeck-Signature` HMAC-SHA256 (required with TAPEDECK_CLIP_WEBHOOK_URL; never echoed)',
+  parse: (raw: string) => (raw.length >= 16 ? raw : fail('must be at least 16 characters')),
+});
+export const TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS = variable({
+  name: 'TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS',
+  default: '10000',
+  description: 'how long one webhook POST may take before it counts as a failed attempt',
+  parse: int(100, 120_000),
 });
 
 // ---- worker ------------------------------------------------------------------------------------
@@ -222,6 +317,12 @@ export const TAPEDECK_NO_MEDIA_WARNING_MS = variable({
   default: '10000',
   description: 'a recording that receives no packets for this long reports a `no-media` warning',
   parse: int(1000, 600_000),
+});
+export const TAPEDECK_LOSS_WARNING_PERCENT = variable({
+  name: 'TAPEDECK_LOSS_WARNING_PERCENT',
+  default: '5',
+  description: 'a host losing this percent of its RTP packets or more (over the last 30 s) is a `packet-loss` warning on the livestream status',
+  parse: int(1, 100),
 });
 export const TAPEDECK_STOP_TIMEOUT_MS = variable({
   name: 'TAPEDECK_STOP_TIMEOUT_MS',

@@ -1,7 +1,7 @@
 // `node dist/apps/mock-sfu/main.js`: the test sender as a command. Sends N hosts of VP8/H.264 +
 // Opus RTP in real time to the given endpoints, prints the send statistics as JSON at the end, and
 // takes commands on stdin while it runs: `camera HOST on|off`, `mic HOST on|off`,
-// `ssrc HOST video|audio`, `badpt HOST video|audio PT`, `malformed HOST video|audio`, `stats`, `stop`.
+// `freeze HOST on|off`, `silence HOST on|off`, `ssrc HOST video|audio`, `badpt HOST video|audio PT`, `malformed HOST video|audio`, `stats`, `stop`.
 //
 //   --hosts N                 number of hosts (default: as many as --target/--endpoints give, else 1)
 //   --codecs vp8,h264         video codec per host, cycled (default vp8)
@@ -11,6 +11,7 @@
 //   --duration S              seconds to send (default: until stdin says stop or SIGINT/SIGTERM)
 //   --loss P --reorder P --duplicate P --seed N    fault injection per RTP packet
 //   --rtcp next-port|mux|none (default next-port)   --audio-lag-ms MS   --h264-mode 0|1
+//   --frozen HOST,HOST  --silent HOST,HOST   hosts whose picture is frozen / whose microphone sends silence
 //   --clip-seconds S (default 10)  --size 640x480  --fps 30  --mtu 1200
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -56,6 +57,8 @@ export function parseCli(argv: string[]): { options: MockSfuOptions; durationS: 
       size: { type: 'string', default: '640x480' },
       fps: { type: 'string' },
       mtu: { type: 'string' },
+      frozen: { type: 'string' },
+      silent: { type: 'string' },
     },
   });
   const codecs = values.codecs.split(',').map((c): MockVideoCodec => {
@@ -80,7 +83,16 @@ export function parseCli(argv: string[]): { options: MockSfuOptions; durationS: 
   }
   const count = num('hosts', values.hosts, 1, 1000) ?? hosts.length;
   if (count > hosts.length) fail(`--hosts ${count} but only ${hosts.length} hosts' endpoints given`);
-  hosts = hosts.slice(0, count).map((h, i) => ({ ...h, video: { ...h.video, codec: h.video.codec ?? codecs[i % codecs.length]! } }));
+  const listed = (raw: string | undefined) => new Set((raw ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+  const frozen = listed(values.frozen);
+  const silent = listed(values.silent);
+  hosts = hosts.slice(0, count).map((h, i) => ({
+    ...h,
+    video: { ...h.video, codec: h.video.codec ?? codecs[i % codecs.length]! },
+    ...(frozen.has(h.hostId) ? { frozen: true } : {}),
+    ...(silent.has(h.hostId) ? { silent: true } : {}),
+  }));
+  for (const id of [...frozen, ...silent]) if (!hosts.some((h) => h.hostId === id)) fail(`--frozen/--silent: no host "${id}"`);
   const rtcp = values.rtcp as RtcpMode;
   if (!['next-port', 'mux', 'none'].includes(rtcp)) fail('--rtcp must be next-port, mux or none');
   const size = /^(\d+)x(\d+)$/.exec(values.size);
@@ -142,6 +154,8 @@ async function main(): Promise<void> {
       const medium = (a === 'audio' ? 'audio' : 'video') as 'video' | 'audio';
       if (cmd === 'camera' && host) sfu.camera(host, a === 'on');
       else if (cmd === 'mic' && host) sfu.microphone(host, a === 'on');
+      else if (cmd === 'freeze' && host) sfu.freeze(host, a === 'on');
+      else if (cmd === 'silence' && host) sfu.silence(host, a === 'on');
       else if (cmd === 'ssrc' && host) sfu.changeSsrc(host, medium);
       else if (cmd === 'badpt' && host) sfu.sendUndeclaredPayloadType(host, medium, Number(b ?? 100));
       else if (cmd === 'malformed' && host) sfu.sendMalformed(host, medium);

@@ -142,9 +142,11 @@ export async function videoClipFile(spec: ClipSpec, cacheDir = DEFAULT_CACHE_DIR
   });
 }
 
-export async function audioClipFile(seconds: number, cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
-  return cached(cacheDir, 'audio-opus', { seconds }, 'ogg', async (out) => {
-    await runFfmpeg(['-f', 'lavfi', '-i', audioPatternSource(seconds), '-ac', '1', '-c:a', 'libopus', '-b:a', '48k', '-frame_duration', '20', '-application', 'audio', '-f', 'ogg', out]);
+/** The beep pattern, or (`silent`) digital silence encoded the same way, packet for packet. */
+export async function audioClipFile(seconds: number, cacheDir = DEFAULT_CACHE_DIR, silent = false): Promise<string> {
+  const source = silent ? `anullsrc=r=48000:cl=mono:d=${seconds}` : audioPatternSource(seconds);
+  return cached(cacheDir, silent ? 'audio-opus-silent' : 'audio-opus', { seconds }, 'ogg', async (out) => {
+    await runFfmpeg(['-f', 'lavfi', '-i', source, '-t', String(seconds), '-ac', '1', '-c:a', 'libopus', '-b:a', '48k', '-frame_duration', '20', '-application', 'audio', '-f', 'ogg', out]);
   });
 }
 
@@ -166,8 +168,8 @@ export async function loadVideoClip(spec: ClipSpec, cacheDir = DEFAULT_CACHE_DIR
   return clip;
 }
 
-export async function loadAudioClip(seconds: number, cacheDir = DEFAULT_CACHE_DIR): Promise<AudioClip> {
-  const path = await audioClipFile(seconds, cacheDir);
+export async function loadAudioClip(seconds: number, cacheDir = DEFAULT_CACHE_DIR, silent = false): Promise<AudioClip> {
+  const path = await audioClipFile(seconds, cacheDir, silent);
   let clip = audioMemo.get(path);
   if (!clip) {
     const ogg = readOggOpus(readFileSync(path));

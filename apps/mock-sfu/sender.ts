@@ -32,6 +32,11 @@ export interface MockHostSpec {
   /** `#rrggbb` of the picture; default: a distinct colour per position in `hosts`. Senders made
    * one per host (hosts joining later) pass it so their colours stay distinct. */
   colour?: string;
+  /** A deliberately bad host (what a moderation scorer must catch): the picture freezes on one
+   * frame (the clip's first keyframe, sent again at every frame time), the microphone sends
+   * digital silence. Both can be changed while sending (`freeze`, `silence`). */
+  frozen?: boolean;
+  silent?: boolean;
 }
 
 export interface FaultOptions {
@@ -106,6 +111,9 @@ class Stream {
   index = 0;
   enabled = true;
   waitKeyframe = false;
+  /** Units sent instead of `units` while set (same timing): the frozen picture, or silence. */
+  substitute: Unit[] | undefined;
+  substituteOn = false;
   held: Buffer | undefined;
   droppedSinceSend = 0;
   sentInSession = false;
@@ -180,7 +188,7 @@ export class MockSfu {
   private constructor(
     private readonly options: MockSfuOptions,
     private readonly loopSeconds: number,
-    built: Array<{ spec: MockHostSpec; video: VideoClip; audio: AudioClip }>,
+    built: Array<{ spec: MockHostSpec; video: VideoClip; audio: AudioClip; silence: AudioClip }>,
   ) {
     this.random = seededRandom(options.faults?.seed ?? 1);
     this.faults = { loss: options.faults?.loss ?? 0, reorder: options.faults?.reorder ?? 0, duplicate: options.faults?.duplicate ?? 0 };
@@ -188,7 +196,7 @@ export class MockSfu {
     this.rtcpIntervalMs = options.rtcpIntervalMs ?? 1000;
     this.socket = createSocket('udp4');
     this.socket.on('error', () => this.sendErrors++);
-    for (const { spec, video, audio } of built) this.addHost(spec, video, audio);
+    for (const { spec, video, audio, silence } of built) this.addHost(spec, video, audio, silence);
   }
 
   /** Encodes (or finds cached) the clips of every host, then returns a sender ready to start. */
@@ -198,8 +206,9 @@ export class MockSfu {
     const specs = options.hosts.map((h, i) => clipSpec(options, h, i, seconds));
     await prepareClips(specs, seconds, cacheDir);
     const audio = await loadAudioClip(seconds, cacheDir);
+    const silence = await loadAudioClip(seconds, cacheDir, true);
     const built = [];
-    for (const [i, spec] of options.hosts.entries()) built.push({ spec, video: await loadVideoClip(specs[i]!, cacheDir), audio });
+    for (const [i, spec] of options.hosts.entries()) built.push({ spec, video: await loadVideoClip(specs[i]!, cacheDir), audio, silence });
     const sfu = new MockSfu(options, seconds, built);
     await new Promise<void>((resolve) => sfu.socket.bind({ address: '127.0.0.1', port: 0 }, resolve));
     try {
@@ -210,21 +219,23 @@ export class MockSfu {
     return sfu;
   }
 
-  private addHost(spec: MockHostSpec, video: VideoClip, audio: AudioClip): void {
+  private addHost(spec: MockHostSpec, video: VideoClip, audio: AudioClip, silence: AudioClip): void {
     const codec = spec.video.codec ?? 'VP8';
     const mtu = this.options.mtu ?? 1200;
     const lag = this.options.audioLagMs ?? 0;
     const videoUnits: Unit[] = video.frames.map((f) => ({ pts: f.pts, keyframe: f.keyframe, frame: f, ticks: Math.round(f.pts * RTP_CLOCK.video) }));
-    let samples = -audio.preSkip; // media time 0 is pre-skip samples into the decoded stream
-    const audioUnits: Unit[] = audio.packets.map((p) => {
-      const unit = { pts: samples / 48_000, keyframe: true, frame: p.data, ticks: samples };
-      samples += p.samples;
-      return unit;
-    });
+    const audioUnits = opusUnits(audio);
     const host: HostState = { spec, cname: `mock-sfu/${spec.hostId}`, video: undefined as unknown as Stream, audio: undefined as unknown as Stream };
     const packetizer = codec === 'VP8' ? new Vp8Packetizer(mtu) : new H264Packetizer({ mtu, mode: this.options.h264Mode ?? 1 });
     host.video = new Stream(host, 'video', spec.video.payloadType ?? (codec === 'VP8' ? 96 : 102), spec.video.port, RTP_CLOCK.video, videoUnits, this.loopSeconds * RTP_CLOCK.video, 0, packetizer);
     host.audio = new Stream(host, 'audio', spec.audio.payloadType ?? 111, spec.audio.port, RTP_CLOCK.audio, audioUnits, this.loopSeconds * RTP_CLOCK.audio, lag, new OpusPacketizer());
+    // the frozen picture: the first keyframe at every frame time; silence: packet for packet the same timing
+    host.video.substitute = videoUnits.map((u) => ({ ...u, keyframe: true, frame: videoUnits[0]!.frame }));
+    host.video.substituteOn = spec.frozen ?? false;
+    const silent = opusUnits(silence);
+    if (silent.length !== audioUnits.length) throw new Error('mock-sfu: the silent clip does not match the audio clip packet for packet');
+    host.audio.substitute = silent;
+    host.audio.substituteOn = spec.silent ?? false;
     host.video.enabled = spec.camera ?? true;
     host.audio.enabled = spec.microphone ?? true;
     this.hosts.set(spec.hostId, host);
@@ -277,6 +288,18 @@ export class MockSfu {
     const s = this.host(hostId).audio;
     if (!on) this.flushHeld(s);
     s.enabled = on;
+  }
+
+  /** Freezes the picture on one frame (on) or resumes the moving clip at its next keyframe (off). */
+  freeze(hostId: string, on: boolean): void {
+    const s = this.host(hostId).video;
+    if (!on && s.substituteOn) s.waitKeyframe = true;
+    s.substituteOn = on;
+  }
+
+  /** Sends digital silence instead of the beep (on), or the beep again (off); the stream stays live. */
+  silence(hostId: string, on: boolean): void {
+    this.host(hostId).audio.substituteOn = on;
   }
 
   /** The sender restarts a stream with a new SSRC, sequence and timestamp base (e.g. a camera switch). */
@@ -354,7 +377,7 @@ export class MockSfu {
   };
 
   private sendUnit(s: Stream): void {
-    const unit = s.units[s.index % s.units.length]!;
+    const unit = (s.substituteOn && s.substitute ? s.substitute : s.units)[s.index % s.units.length]!;
     if (!s.enabled) return;
     if (s.waitKeyframe) {
       if (!unit.keyframe) return;
@@ -451,6 +474,15 @@ export class MockSfu {
       };
     });
   }
+}
+
+function opusUnits(audio: AudioClip): Unit[] {
+  let samples = -audio.preSkip; // media time 0 is pre-skip samples into the decoded stream
+  return audio.packets.map((p) => {
+    const unit = { pts: samples / 48_000, keyframe: true, frame: p.data, ticks: samples };
+    samples += p.samples;
+    return unit;
+  });
 }
 
 function finalStats(s: Stream, stats: StreamStats): StreamStats {

@@ -22,6 +22,7 @@ export function loadStackConfig(env: Env, cwd: string) {
     apiHost: v.TAPEDECK_API_HOST,
     apiPort: v.TAPEDECK_API_PORT,
     workerHttpPort: v.TAPEDECK_WORKER_HTTP_PORT,
+    moderatorHttpPort: v.TAPEDECK_MODERATOR_HTTP_PORT,
     dataDir: v.TAPEDECK_DATA_DIR,
     temporalUiPort: v.TAPEDECK_TEMPORAL_UI_PORT,
     pubsubKind: v.TAPEDECK_PUBSUB_EMULATOR,
@@ -37,6 +38,7 @@ export function loadStackConfig(env: Env, cwd: string) {
     .map(([name, h]) => `${name}: the local stack runs every component on one address (${host}), not ${h}`);
   if (gcs.protocol !== 'http:') problems.push(`STORAGE_EMULATOR_HOST: the local GCS emulator speaks http, not ${gcs.protocol}`);
   if (c.workerHttpPort === 0) problems.push('TAPEDECK_WORKER_HTTP_PORT: the local stack needs a fixed port, not 0');
+  if (c.moderatorHttpPort === 0) problems.push('TAPEDECK_MODERATOR_HTTP_PORT: the local stack needs a fixed port, not 0');
   if (env.TAPEDECK_API_TOKENS) {
     try {
       parseApiTokens(env.TAPEDECK_API_TOKENS);
@@ -53,6 +55,7 @@ export function loadStackConfig(env: Env, cwd: string) {
     gcs: Number(gcs.port || 80),
     api: c.apiPort,
     workerHttp: c.workerHttpPort,
+    moderatorHttp: c.moderatorHttpPort,
   };
   return Object.freeze({
     ...c,

@@ -6,15 +6,23 @@ import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
 import { API_ROLES } from '../common/tokens';
 import { LocalStack, type StackEvent } from '../../infra/stack/stack';
+import { createPubSub } from '../common/clients';
+import { Demo, defaultScript, parseDuration } from '../demo/demo';
 import { loadStackConfig, type StackConfig } from './config';
 
-const USAGE = `usage: npm start [-- --no-demo]
+const USAGE = `usage: npm start [-- [--no-demo] [--hosts N] [--duration 3m]]
 
-Brings up the local Tapedeck stack (Temporal dev server, Pub/Sub and GCS emulators, API, worker)
-and keeps it running until Ctrl-C. Configuration: environment variables, see README.md.
+Brings up the local Tapedeck stack (Temporal dev server, Pub/Sub and GCS emulators, API, worker,
+moderator) and keeps it running until Ctrl-C. Unless told not to, it then runs a demo livestream:
+the mock SFU plays the hosts (the first H.264, the others VP8), a camera goes off and on, the last
+host joins later, the layout changes, one host freezes with a silent microphone for a while; the
+terminal follows snippets, scores, flagged snippets and clips as they happen.
+Configuration: environment variables, see README.md.
 
-  --no-demo   bring the stack up without running the demo livestream
-  --help      this text`;
+  --no-demo        bring the stack up without running the demo livestream
+  --hosts N        hosts in the demo, 2 to 12 (default 4)
+  --duration D     how long the demo livestream records: 90s, 5m, 1h (default 3m)
+  --help           this text`;
 
 interface StackState {
   pid: number;
@@ -22,11 +30,30 @@ interface StackState {
   components: Array<{ name: string; pid?: number; reused: boolean; address: string }>;
 }
 
-function parseArgs(argv: string[]): { demo: boolean } {
+function parseArgs(argv: string[]): { demo: boolean; hosts: number; durationS: number } {
   let demo = true;
-  for (const arg of argv) {
+  let hosts = 4;
+  let durationS = 180;
+  const usage = (message: string): never => {
+    process.stderr.write(`tapedeck: ${message}\n\n${USAGE}\n`);
+    process.exit(64);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.split(/=(.*)/s) as [string, string | undefined];
+    const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
     if (arg === '--no-demo') demo = false;
-    else if (arg === '--help' || arg === '-h') {
+    else if (flag === '--hosts') {
+      const raw = value();
+      hosts = Number(raw);
+      if (!Number.isInteger(hosts) || hosts < 2 || hosts > 12) usage(`--hosts must be a whole number from 2 to 12, got "${raw}"`);
+    } else if (flag === '--duration') {
+      try {
+        durationS = parseDuration(value());
+      } catch (e) {
+        usage((e as Error).message);
+      }
+    } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else {
@@ -34,7 +61,7 @@ function parseArgs(argv: string[]): { demo: boolean } {
       process.exit(64);
     }
   }
-  return { demo };
+  return { demo, hosts, durationS };
 }
 
 // The terminal may go away before the stack does (a closed pipe, a killed `tee`): losing output
@@ -103,10 +130,18 @@ async function main(): Promise<void> {
   });
 
   let shuttingDown = false;
+  const demoAbort = new AbortController();
+  let demoRun: Promise<unknown> | undefined;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     say(`${signal}: stopping everything this command started`);
+    if (demoRun) {
+      demoAbort.abort();
+      // the demo asks the API to stop its livestream, waits (at most 15 s) until its recordings are
+      // finalized, and closes its subscriptions; bounded here too
+      await Promise.race([demoRun.catch(() => undefined), new Promise((r) => setTimeout(r, 25_000))]);
+    }
     await stack.stop();
     rmSync(stateFile, { force: true });
     say('stopped');
@@ -154,7 +189,8 @@ async function main(): Promise<void> {
   }
   say(`for other shells: ${Object.entries(stack.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   say(`all components up in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.`);
-  if (args.demo) say('demo livestream: not part of this build yet (the stack stays up; use --no-demo to silence this)');
+  say(`reviewer page http://${config.ports.host}:${config.ports.api}/review  (reviewer token above)`);
+
 
   // Report a component that dies while the stack runs, once.
   for (const c of stack.components.values()) {
@@ -162,7 +198,39 @@ async function main(): Promise<void> {
       if (!shuttingDown) say(`${c.spec.name} exited unexpectedly: ${c.process!.deathReason()}`);
     });
   }
+  if (args.demo) {
+    demoRun = runDemo(config, tokens.value, args, demoAbort.signal);
+    await demoRun.catch((e: Error) => say(`demo failed: ${e.message}`));
+    if (!shuttingDown) say('demo finished; the stack stays up (Ctrl-C stops it). npm start -- --no-demo skips the demo.');
+  }
   await new Promise(() => {});
+}
+
+async function runDemo(config: StackConfig, tokens: string, args: { hosts: number; durationS: number }, signal: AbortSignal) {
+  const roleToken = (role: string) => tokens.split(',').map((p) => p.split(/:(.*)/s)).find(([r]) => r === role)?.[1];
+  const serviceToken = roleToken('livestream-service');
+  if (!serviceToken) throw new Error('TAPEDECK_API_TOKENS has no livestream-service token for the demo');
+  const pubsub = createPubSub({ projectId: config.projectId, storageEmulator: undefined, pubsubEmulator: { host: config.ports.host, port: config.ports.pubsub } });
+  const script = defaultScript(args.hosts, args.durationS);
+  const ui = `http://${config.ports.host}:${config.ports.temporalUi}`;
+  const demo = new Demo({
+    apiUrl: `http://${config.ports.host}:${config.ports.api}`,
+    serviceToken,
+    pubsub,
+    script,
+    say: (line) => say(`demo ${line}`),
+    summaryEveryMs: 30_000,
+    lingerMs: 60_000,
+    signal,
+  });
+  say(`demo livestream ${demo.livestreamId}: ${args.hosts} hosts for ${args.durationS} s (npm start -- --hosts N --duration 5m; --no-demo to skip)`);
+  say(`demo   Temporal UI: ${ui}/namespaces/default/workflows/${encodeURIComponent(`livestream/${demo.livestreamId}`)}`);
+  say(`demo   reviewer page: http://${config.ports.host}:${config.ports.api}/review   moderator: http://${config.ports.host}:${config.ports.moderatorHttp}/healthz`);
+  try {
+    await demo.run();
+  } finally {
+    await pubsub.close().catch(() => undefined);
+  }
 }
 
 main().catch((e) => {

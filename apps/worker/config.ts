@@ -1,7 +1,7 @@
 // Configuration of the worker process, validated once at start-up.
 import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { loadConfig } from '../common/config';
+import { ConfigError, loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
 import { ingestVariables } from '../../pipelines/ingest/config';
@@ -28,6 +28,7 @@ export function loadWorkerConfig(env: Env) {
     audioKbps: v.TAPEDECK_AUDIO_KBPS,
     x264Preset: v.TAPEDECK_X264_PRESET,
     noMediaWarningMs: v.TAPEDECK_NO_MEDIA_WARNING_MS,
+    lossWarningPercent: v.TAPEDECK_LOSS_WARNING_PERCENT,
     stopTimeoutMs: v.TAPEDECK_STOP_TIMEOUT_MS,
     recordHeartbeatMs: v.TAPEDECK_RECORD_HEARTBEAT_MS,
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,
@@ -39,10 +40,18 @@ export function loadWorkerConfig(env: Env) {
     shipPublishTimeoutMs: v.TAPEDECK_SHIP_PUBLISH_TIMEOUT_MS,
     shipSpoolWarnMb: v.TAPEDECK_SHIP_SPOOL_WARN_MB,
     shipMinFreeMb: v.TAPEDECK_SHIP_MIN_FREE_MB,
+    clipsTaskQueue: v.TAPEDECK_CLIPS_TASK_QUEUE,
+    clipWorkDir: v.TAPEDECK_CLIP_WORK_DIR,
+    clipWebhookUrl: v.TAPEDECK_CLIP_WEBHOOK_URL,
+    clipWebhookSecret: v.TAPEDECK_CLIP_WEBHOOK_SECRET,
+    clipWebhookTimeoutMs: v.TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS,
   });
+  if (c.clipWebhookUrl && !c.clipWebhookSecret) {
+    throw new ConfigError(['TAPEDECK_CLIP_WEBHOOK_SECRET: required when TAPEDECK_CLIP_WEBHOOK_URL is set (webhook bodies are always signed)']);
+  }
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;
-  return Object.freeze({ ...c, workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), mediaTaskQueue: mediaTaskQueue(workerId) });
+  return Object.freeze({ ...c, workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), clipWorkDir: resolve(c.clipWorkDir), mediaTaskQueue: mediaTaskQueue(workerId) });
 }
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -1,11 +1,13 @@
 // Entry point of a Tapedeck worker: control role, media role, or both. Serves GET /healthz with
-// its state and task queues; SIGTERM/SIGINT drain running activities (up to the grace time).
+// its state and task queues and GET /metrics (Prometheus); SIGTERM/SIGINT drain running
+// activities (up to the grace time).
 import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { MediaCapacity } from '../../activities/capacity';
 import { startRegistryReporter } from '../../activities/registry-reporter';
 import { ShipRegistry } from '../../activities/ship/ship.activity';
+import { createClipActivities } from '../../activities/clips/clip.activities';
 import { MediaRuntime } from '../../activities/media/media-runtime';
 import { PortAllocator } from '../../pipelines/ingest/ports';
 import { createPubSub, createStorage, formatHostPort } from '../common/clients';
@@ -13,6 +15,7 @@ import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
 import { createLogger } from '../common/logger';
 import { loadWorkerConfig } from './config';
+import { WorkerMetrics } from './metrics';
 import { createWorkers } from './worker';
 
 async function main(): Promise<void> {
@@ -39,7 +42,23 @@ async function main(): Promise<void> {
 
   let state: 'connecting' | 'running' | 'stopping' | 'stopped' = 'connecting';
   let taskQueues: string[] = [];
+  // Running recordings are read from the media runtime once it exists.
+  const media: { runtime?: MediaRuntime } = {};
+  const metrics = new WorkerMetrics({ ships: shipRegistry, runtime: () => media.runtime });
   const http = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        (e: Error) => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'metrics_failed', message: e.message } }));
+        },
+      );
+      return;
+    }
     if (req.method === 'GET' && req.url === '/healthz') {
       const ok = state === 'running';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
@@ -72,6 +91,7 @@ async function main(): Promise<void> {
         heartbeatMs: config.recordHeartbeatMs,
         defaults: {
           noMediaWarningMs: config.noMediaWarningMs,
+          lossWarningPercent: config.lossWarningPercent,
           stopTimeoutMs: config.stopTimeoutMs,
           compositeVideoKbps: config.compositeVideoKbps,
           individualVideoKbps: config.individualVideoKbps,
@@ -80,7 +100,17 @@ async function main(): Promise<void> {
         },
       })
     : undefined;
+  media.runtime = runtime;
+  const clips = createClipActivities({
+    storage,
+    pubsub,
+    bucket: config.bucket,
+    logger,
+    workDir: config.clipWorkDir,
+    ...(config.clipWebhookUrl && config.clipWebhookSecret ? { webhook: { url: config.clipWebhookUrl, secret: config.clipWebhookSecret, timeoutMs: config.clipWebhookTimeoutMs } } : {}),
+  });
   const running = await createWorkers({
+    clips: { taskQueue: config.clipsTaskQueue, activities: clips },
     ...(runtime ? { media: { runtime, spoolRoot: config.spoolDir } } : {}),
     client,
     capacity,
@@ -98,6 +128,7 @@ async function main(): Promise<void> {
       bucket: config.bucket,
       logger,
       registry: shipRegistry,
+      onEvent: metrics.onShipEvent,
       heartbeatMs: config.shipHeartbeatMs,
       options: {
         rescanMs: config.shipRescanMs,

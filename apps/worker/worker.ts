@@ -29,6 +29,9 @@ export interface WorkerSetup {
   ship?: ShipActivityDeps;
   /** The media role's ingest and recordings (main.ts builds it from config). */
   media?: { runtime: MediaRuntime; spoolRoot: string };
+  /** Clip activities, served by the media role on the shared clips queue (any media worker can
+   *  merge any clip: they need the bucket, not a spool). */
+  clips?: { taskQueue: string; activities: object };
 }
 
 export interface RunningWorkers {
@@ -78,6 +81,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<RunningWorkers>
         activities: setup.mediaActivities ?? createMediaActivities({ ...identity, capacity: setup.capacity, ...(setup.ship ? { ship: setup.ship } : {}), ...(setup.media ? { media: setup.media } : {}) }),
       }),
     );
+  }
+  if (setup.roles.includes('media') && setup.clips) {
+    workers.push(await Worker.create({ ...common, taskQueue: setup.clips.taskQueue, activities: setup.clips.activities }));
   }
   const taskQueues = workers.map((w) => w.options.taskQueue);
   return {

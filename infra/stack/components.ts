@@ -8,7 +8,7 @@ import type { ProcessSpec } from './process';
 import { PROJECT_ROOT, gcloudPubsubEmulator, resolveTool } from './tools';
 import { isListening } from './net';
 
-export type ComponentName = 'temporal' | 'pubsub' | 'gcs' | 'api' | 'worker';
+export type ComponentName = 'temporal' | 'pubsub' | 'gcs' | 'api' | 'worker' | 'moderator';
 
 export interface ComponentSpec {
   name: ComponentName;
@@ -29,6 +29,7 @@ export interface StackPorts {
   gcs: number;
   api: number;
   workerHttp: number;
+  moderatorHttp: number;
 }
 
 async function httpOk(url: string, accept: (status: number) => boolean = (s) => s === 200): Promise<boolean> {
@@ -166,6 +167,31 @@ export function apiComponent(ports: StackPorts, env: Env): ComponentSpec {
       args: [join(PROJECT_ROOT, 'dist', 'apps', 'api', 'main.js')],
       env: { ...env, TAPEDECK_API_HOST: ports.host, TAPEDECK_API_PORT: String(ports.api) },
       logFile: join(logDir, 'api.log'),
+    }),
+  };
+}
+
+/** The reference moderation scorer; it asks the API for clips with the moderation role's token. */
+export function moderatorComponent(ports: StackPorts, env: Env, moderationToken: string | undefined): ComponentSpec {
+  const url = `http://${ports.host}:${ports.moderatorHttp}`;
+  return {
+    name: 'moderator',
+    host: ports.host,
+    port: ports.moderatorHttp,
+    describe: () => `${url}/healthz  (scores recording-snippets → snippet-scores)`,
+    ready: () => httpOk(`${url}/healthz`),
+    process: (logDir) => ({
+      name: 'moderator',
+      command: process.execPath,
+      args: [join(PROJECT_ROOT, 'dist', 'apps', 'moderator', 'main.js')],
+      env: {
+        ...env,
+        TAPEDECK_MODERATOR_HTTP_HOST: ports.host,
+        TAPEDECK_MODERATOR_HTTP_PORT: String(ports.moderatorHttp),
+        TAPEDECK_API_URL: `http://${ports.host}:${ports.api}`,
+        ...(moderationToken ? { TAPEDECK_API_TOKEN: moderationToken } : {}),
+      },
+      logFile: join(logDir, 'moderator.log'),
     }),
   };
 }

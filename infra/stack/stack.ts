@@ -7,6 +7,7 @@ import type { Env } from '../../apps/common/env';
 import {
   apiComponent,
   gcsComponent,
+  moderatorComponent,
   pubsubComponent,
   serviceEnv,
   temporalComponent,
@@ -30,7 +31,7 @@ export interface StackOptions {
   pubsubEmulator: PubsubEmulatorKind;
   /** Value of TAPEDECK_API_TOKENS handed to the API. */
   apiTokens?: string;
-  /** Components to run; default all five. */
+  /** Components to run; default all six. */
   include?: ComponentName[];
   /** Use a server already answering on a component's port instead of failing. */
   reuse: boolean;
@@ -50,7 +51,16 @@ export interface RunningComponent {
 }
 
 const INFRA: ComponentName[] = ['temporal', 'pubsub', 'gcs'];
-const SERVICES: ComponentName[] = ['api', 'worker'];
+const SERVICES: ComponentName[] = ['api', 'worker', 'moderator'];
+
+/** The moderation role's token from a TAPEDECK_API_TOKENS value (`role:token,…`). */
+function moderationToken(tokens: string | undefined): string | undefined {
+  for (const pair of (tokens ?? '').split(',')) {
+    const [role, token] = pair.split(/:(.*)/s);
+    if (role?.trim() === 'moderation' && token) return token.trim();
+  }
+  return undefined;
+}
 
 export class LocalStack {
   readonly components = new Map<ComponentName, RunningComponent>();
@@ -86,6 +96,8 @@ export class LocalStack {
         return apiComponent(ports, childEnv);
       case 'worker':
         return workerComponent(ports, childEnv);
+      case 'moderator':
+        return moderatorComponent(ports, childEnv, moderationToken(this.opts.apiTokens));
     }
   }
 

@@ -30,6 +30,8 @@ const ROUTES: Array<{ method: string; path: string; json?: unknown; roles: Role[
   { method: 'PUT', path: '/v1/livestreams/no-such/hosts/h1/microphone', json: { on: false }, roles: ['livestream-service'] },
   { method: 'PUT', path: '/v1/livestreams/no-such/layout', json: { layout: 'grid' }, roles: ['livestream-service'] },
   { method: 'GET', path: '/v1/livestreams/no-such/snippets', roles: ['reviewer'] },
+  { method: 'POST', path: '/v1/clips', json: { livestreamId: 'no-such', recording: 'composite', start: '2026-01-31T12:00:00Z', end: '2026-01-31T12:01:00Z' }, roles: ['reviewer', 'moderation'] },
+  { method: 'GET', path: '/v1/clips/clip-000000000000000000000000', roles: ['reviewer', 'moderation'] },
 ];
 
 describe('API rules: auth, validation, errors, request ids, metrics', () => {
@@ -137,6 +139,13 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
       const r = await svc(method, path, json);
       assertError(r, 400, 'invalid_request', field);
     }
+    const clip = (method: string, path: string, json?: unknown) => call(api.url, method, path, { token: TOKENS.moderation, ...(json !== undefined ? { json } : {}) });
+    const times = { start: '2026-01-31T12:00:00Z', end: '2026-01-31T12:01:00Z' };
+    assertError(await clip('GET', '/v1/clips/..%2F..%2Fetc'), 400, 'invalid_request', 'clipId');
+    assertError(await clip('GET', '/v1/clips/c%00x'), 400, 'invalid_request', 'clipId');
+    assertError(await clip('POST', '/v1/clips', { livestreamId: '../../x', recording: 'composite', ...times }), 400, 'invalid_request', 'livestreamId');
+    assertError(await clip('POST', '/v1/clips', { livestreamId: 'ls-1', recording: { hostId: 'a/../b' }, ...times }), 400, 'invalid_request', 'recording');
+    assertError(await clip('POST', '/v1/clips', { livestreamId: 'ls-1', recording: { hostId: '' }, ...times }), 400, 'invalid_request', 'recording');
     const snip = (q: string) => call(api.url, 'GET', `/v1/livestreams/ls-1/snippets${q}`, { token: TOKENS.reviewer });
     assertError(await snip('?recording=host-..%2F..%2Fx'), 400, 'invalid_request', 'recording');
     assertError(await snip('?recording=clips'), 400, 'invalid_request', 'recording');
@@ -163,6 +172,19 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
     }
     // Well-formed times get past validation to the lookup (no such livestream here).
     assertError(await snip('?from=2026-01-31T12:00:00.250%2B02:00&to=2026-01-31T13:00:00Z'), 404, 'livestream_not_found');
+    const clip = (start: unknown, end: unknown) => call(api.url, 'POST', '/v1/clips', { token: TOKENS.reviewer, json: { livestreamId: 'ls-1', recording: 'composite', start, end } });
+    for (const [start, end, field] of [
+      ['2026-01-31T12:00:00', '2026-01-31T12:01:00Z', 'start'],
+      ['2026-01-31T12:00:00Z', 'tomorrow', 'end'],
+      ['2026-01-31T12:00:00Z', 1769860800, 'end'],
+      ['2026-01-31T12:00:00Z', '2026-01-31T11:59:59Z', 'end'],
+      ['2026-01-31T12:00:00Z', '2026-01-31T12:00:00Z', 'end'],
+      ['2026-01-31T12:00:00Z', '2026-01-31T14:00:00.001Z', 'end'],
+    ] as const) {
+      assertError(await clip(start, end), 400, 'invalid_request', field);
+    }
+    // A zone other than Z is honoured: this range is exactly the 2-hour maximum.
+    assertError(await clip('2026-01-31T12:00:00+02:00', '2026-01-31T12:00:00Z'), 404, 'livestream_not_found');
   });
 
   it('rejects unknown fields and wrong types anywhere in a body', { timeout: 30_000 }, async () => {
@@ -194,6 +216,21 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
     ];
     for (const [method, path, json, field] of cases) {
       assertError(await svc(method, path, json), 400, 'invalid_request', field);
+    }
+    const clipBody = { livestreamId: 'ls-1', recording: 'composite', start: '2026-01-31T12:00:00Z', end: '2026-01-31T12:01:00Z' };
+    for (const [json, field] of [
+      [{ ...clipBody, extra: 1 }, 'extra'],
+      [{ ...clipBody, recording: { hostId: 'h1', role: 'x' } }, 'recording'],
+      [{ ...clipBody, recording: 'host-h1' }, 'recording'],
+      [{ ...clipBody, recording: ['composite'] }, 'recording'],
+      [{ ...clipBody, precise: 'true' }, 'precise'],
+      [{ ...clipBody, includeAudioOnly: 1 }, 'includeAudioOnly'],
+      [{ ...clipBody, reason: 'x'.repeat(501) }, 'reason'],
+      [{ ...clipBody, requestedBy: 7 }, 'requestedBy'],
+      [{ recording: 'composite', start: clipBody.start, end: clipBody.end }, 'livestreamId'],
+      [{ livestreamId: 'ls-1', start: clipBody.start, end: clipBody.end }, 'recording'],
+    ] as const) {
+      assertError(await call(api.url, 'POST', '/v1/clips', { token: TOKENS.moderation, json }), 400, 'invalid_request', field);
     }
     assertError(await call(api.url, 'GET', '/v1/livestreams/ls-1/snippets?recording=composite&limit=5', { token: TOKENS.reviewer }), 400, 'invalid_request', 'limit');
     assertError(await svc('DELETE', '/v1/livestreams/ls-1?force=true'), 400, 'invalid_request', 'force');
@@ -228,7 +265,8 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
   it('answers unknown routes and methods in the error shape', { timeout: 30_000 }, async () => {
     assertError(await svc('GET', '/v1/nothing'), 404, 'route_not_found');
     assertError(await svc('PATCH', '/v1/livestreams/ls-1', {}), 404, 'route_not_found');
-    assertError(await svc('POST', '/v1/clips', { livestreamId: 'ls-1' }), 404, 'route_not_found');
+    assertError(await svc('DELETE', '/v1/clips/clip-1', {}), 404, 'route_not_found');
+    assertError(await svc('GET', '/v1/clips'), 404, 'route_not_found');
   });
 
   it('carries a request id in and out, and counts requests by route pattern in /metrics', { timeout: 30_000 }, async () => {

@@ -4,13 +4,10 @@
 // history replays without nondeterminism.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { createWorkers, workflowBundle, type RunningWorkers } from '../../apps/worker/worker';
-import { MediaCapacity } from '../../activities/capacity';
-import { startRegistryReporter } from '../../activities/registry-reporter';
-import { resolveTool } from '../../infra/stack/tools';
+import { workflowBundle } from '../../apps/worker/worker';
 import {
   cameraSignal,
   hostJoinedUpdate,
@@ -22,8 +19,8 @@ import {
   stopSignal,
 } from '../../workflows/contract';
 import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
-import { testEnv } from '../support/env';
-import { FakeMedia } from '../support/fake-media';
+import type { FakeMedia } from '../support/fake-media';
+import { startFakeMediaTemporal, type FakeMediaTemporal } from '../support/fake-media-temporal';
 
 const CONTROL = 'tapedeck-control-lw';
 const MEDIA = 'tapedeck-media-fake-1';
@@ -37,41 +34,17 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 }
 
 describe('livestream workflow (real Temporal, media faked out)', () => {
+  let temporal: FakeMediaTemporal;
   let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  let running: Promise<void>;
-  let reporter: { stop(d: boolean): Promise<void> };
-  const media = new FakeMedia();
+  let media: FakeMedia;
 
   before(async () => {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: resolveTool('temporal', testEnv.PATH) }, ip: '127.0.0.1', ui: false },
-    });
-    const capacity = new MediaCapacity(1.6);
-    workers = await createWorkers({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      roles: ['control', 'media'],
-      controlTaskQueue: CONTROL,
-      mediaTaskQueue: MEDIA,
-      identity: 'lw-test',
-      shutdownGraceMs: 1000,
-      client: env.client,
-      placementFreshMs: 30_000,
-      capacity,
-      mediaActivities: media.activities(),
-    });
-    running = workers.run();
-    reporter = startRegistryReporter({ client: env.client, controlTaskQueue: CONTROL, workerId: 'fake-1', taskQueue: MEDIA, capacity, intervalMs: 1000 });
-    await (reporter as unknown as { reportNow(): Promise<void> }).reportNow();
+    temporal = await startFakeMediaTemporal({ controlTaskQueue: CONTROL, mediaTaskQueue: MEDIA });
+    ({ env, media } = temporal);
   });
 
   after(async () => {
-    await reporter?.stop(true);
-    workers?.shutdown();
-    await running;
-    await env?.teardown();
+    await temporal?.close();
   });
 
   it('runs the scripted life of a livestream with exactly the right child workflows', { timeout: 120_000 }, async () => {

@@ -5,10 +5,8 @@
 // recordings with the next sequence numbers, and nothing closed before the kill is lost. A host
 // joins the running composite, the layout changes, and the worker restarts gracefully.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createStorage } from '../../apps/common/clients';
 import { MockSfu } from '../../apps/mock-sfu/sender';
@@ -19,21 +17,15 @@ import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { hostJoinedUpdate, layoutSignal, readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
+import { e2eScope, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
 import { freeStackPorts } from '../support/ports';
 
 const SNIPPET_SECONDS = 3;
 
 describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-e2e-'));
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
-  let passed = false;
-  after(async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    // Keep the logs of a failed run (workers, servers) for whoever looks into it.
-    if (passed) rmSync(dataDir, { recursive: true, force: true });
-    else console.log(`recording-e2e: logs kept in ${join(dataDir, 'logs')}`);
-  });
+  const scope = e2eScope('recording-e2e');
+  const { dataDir } = scope;
 
   it('records, ships, survives a worker SIGKILL and stops gracefully', { timeout: 240_000 }, async () => {
     const ports = await freeStackPorts();
@@ -48,24 +40,18 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
       reuse: false,
       startupTimeoutMs: 60_000,
     });
-    cleanups.push(() => stack.stop());
+    scope.cleanup(() => stack.stop());
     await stack.start();
 
-    const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
+    // Every worker of the test (restarts included) has the same id, spool and RTP ports.
+    const mediaEnv = testMediaWorkerEnv(dataDir, 'media-e2e');
+    const rtpBase = Number(mediaEnv.TAPEDECK_RTP_PORTS!.split('-')[0]);
     const workerEnv = async () => ({
       ...testEnv,
       ...stack.clientEnv,
-      TAPEDECK_WORKER_ID: 'media-e2e',
+      ...mediaEnv,
       TAPEDECK_WORKER_HTTP_PORT: String(await freePort()),
-      TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
-      TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 39}`,
-      TAPEDECK_MEDIA_REPORT_MS: '1000',
-      TAPEDECK_RECORD_HEARTBEAT_MS: '1000',
-      TAPEDECK_SHIP_RESCAN_MS: '1000',
-      TAPEDECK_SHIP_HEARTBEAT_MS: '1000',
-      TAPEDECK_STOP_TIMEOUT_MS: '5000',
       TAPEDECK_SHUTDOWN_GRACE_MS: '5000',
-      TAPEDECK_LOG_LEVEL: 'info',
     });
     const startWorker = async (n: number) => {
       const w = ManagedProcess.start({
@@ -75,13 +61,13 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
         env: await workerEnv(),
         logFile: join(dataDir, 'logs', `worker-${n}.log`),
       });
-      cleanups.push(() => w.stop(10_000));
+      scope.cleanup(() => w.stop(10_000));
       return w;
     };
     const worker1 = await startWorker(1);
 
     const connection = await Connection.connect({ address: stack.clientEnv.TEMPORAL_ADDRESS! });
-    cleanups.push(() => connection.close());
+    scope.cleanup(() => connection.close());
     const client = new Client({ connection });
     const livestreamId = `e2e-${Date.now()}`;
     // Placement needs the worker's first capacity report in the media registry.
@@ -117,7 +103,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
       fps: 15,
       rtcp: 'next-port',
     });
-    cleanups.push(() => sfu.stop());
+    scope.cleanup(() => sfu.stop());
     sfu.start();
 
     const storage = createStorage({ projectId: 'tapedeck-e2e', storageEmulator: new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!), pubsubEmulator: undefined });
@@ -163,7 +149,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
       fps: 15,
       rtcp: 'next-port',
     });
-    cleanups.push(() => sfu2.stop());
+    scope.cleanup(() => sfu2.stop());
     sfu2.start();
     await handle.signal(layoutSignal, { layout: { kind: 'spotlight', spotlightHostId: 'bob' } });
     const compositeWithBob = async () => {
@@ -218,16 +204,15 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
     const individual = summary.recordings.filter((r) => r.kind === 'individual');
     const finalStatus = (await handle.query(statusQuery).catch(() => undefined)) as LivestreamState | undefined;
     const explain = JSON.stringify({ recordings: summary.recordings.map((r) => ({ id: r.workflowId, state: r.state, warnings: r.summary?.warnings })), notices: finalStatus?.notices }, null, 1);
-    // One period per host is what should happen (cameras never went off). A second period after
-    // the graceful restart was seen once in about eight runs (cause not found yet, see issue 4's
-    // note); it loses nothing, as the numbering checks below show, so it is reported, not failed.
+    // One period per host: cameras never went off, and a worker restart (whose SIGTERM reaches
+    // the pipeline processes too) pauses a recording, never finishes it.
     const hostsSeen = [...new Set(individual.map((r) => r.hostId))].sort();
     assert.deepEqual(hostsSeen, ['ada', 'bob'], explain);
-    if (individual.length !== 2) console.log(`recording-e2e: ${individual.length} individual periods for 2 hosts: ${explain}`);
+    assert.equal(individual.length, 2, explain);
     const bobSeqs = await sequences('host-bob');
     assert.equal(new Set(bobSeqs).size, bobSeqs.length, 'host-bob: no sequence shipped twice');
     assert.ok(bobSeqs.at(-1)! - bobSeqs[0]! + 1 - bobSeqs.length <= 1, `host-bob: numbering continuous (${bobSeqs.join(',')})`);
     for (const r of individual) assert.equal(r.state, 'finished');
-    passed = true;
+    scope.passed();
   });
 });

@@ -36,6 +36,7 @@ describe('local stack (npm start)', () => {
       STORAGE_EMULATOR_HOST: `http://127.0.0.1:${ports.gcs}`,
       TAPEDECK_API_PORT: String(ports.api),
       TAPEDECK_WORKER_HTTP_PORT: String(ports.workerHttp),
+      TAPEDECK_MODERATOR_HTTP_PORT: String(ports.moderatorHttp),
       TAPEDECK_TEMPORAL_UI_PORT: String(ports.temporalUi),
       TAPEDECK_DATA_DIR: dataDir,
       TAPEDECK_API_TOKENS: undefined,
@@ -45,7 +46,7 @@ describe('local stack (npm start)', () => {
     await stack.waitForLine(/all components up/, 180_000);
     console.log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const out = stack.output();
-    for (const name of ['temporal', 'pubsub', 'gcs', 'api', 'worker']) {
+    for (const name of ['temporal', 'pubsub', 'gcs', 'api', 'worker', 'moderator']) {
       assert.match(out, new RegExp(`\\[tapedeck\\] ${name}\\s+up\\s+\\S`), `a line for ${name}`);
     }
     assert.match(out, new RegExp(`Temporal UI\\s+http://127.0.0.1:${ports.temporalUi}`));
@@ -97,7 +98,7 @@ describe('local stack (npm start)', () => {
     assert.equal(exit.code, 0, stack.output());
     assert.match(stack.output(), /\[tapedeck\] stopped/);
     await sleep(200);
-    for (const port of [ports.api, ports.workerHttp, ports.temporal, ports.temporalUi, ports.pubsub, ports.gcs]) {
+    for (const port of [ports.api, ports.workerHttp, ports.moderatorHttp, ports.temporal, ports.temporalUi, ports.pubsub, ports.gcs]) {
       assert.equal(await isListening('127.0.0.1', port), false, `port ${port} is free after stop`);
     }
   });

@@ -1,20 +1,19 @@
 // The API on free loopback ports for HTTP tests: a real Temporal dev server with the project's
 // worker (media role faked out, test/support/fake-media.ts), the GCS and Pub/Sub emulators, and
 // the Nest app from apps/api/app.ts built on them with test tokens.
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MediaCapacity } from '../../activities/capacity';
-import { startRegistryReporter } from '../../activities/registry-reporter';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createClipActivities, type ClipWebhookConfig } from '../../activities/clips/clip.activities';
 import { createApiApp } from '../../apps/api/app';
 import { loadApiConfig } from '../../apps/api/config';
 import { createLogger } from '../../apps/common/logger';
-import { createWorkers, type RunningWorkers } from '../../apps/worker/worker';
-import { resolveTool } from '../../infra/stack/tools';
 import { TEST_BUCKET, TEST_PROJECT, startTestCloud, type TestCloud } from './cloud';
-import { testEnv } from './env';
-import { FakeMedia } from './fake-media';
+import type { FakeMedia } from './fake-media';
+import { startFakeMediaTemporal, type FakeMediaTemporal } from './fake-media-temporal';
 
 export const TOKENS = {
   service: 'svc-token-0123456789abcdef',
@@ -32,37 +31,38 @@ export interface ApiUnderTest {
   close(): Promise<void>;
 }
 
-export async function startApiUnderTest(opts: { controlTaskQueue: string; capacityCores?: number }): Promise<ApiUnderTest> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: resolveTool('temporal', testEnv.PATH) }, ip: '127.0.0.1', ui: false },
-  });
-  const cloud = await startTestCloud();
-  const media = new FakeMedia();
-  const mediaQueue = `${opts.controlTaskQueue}-media-fake`;
-  const capacity = new MediaCapacity(opts.capacityCores ?? 1.6);
-  let workers: RunningWorkers | undefined;
-  let running: Promise<void> | undefined;
-  let reporter: { stop(d: boolean): Promise<void> } | undefined;
-  let app: INestApplication | undefined;
-  try {
-    workers = await createWorkers({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      roles: ['control', 'media'],
-      controlTaskQueue: opts.controlTaskQueue,
-      mediaTaskQueue: mediaQueue,
-      identity: 'api-test',
-      shutdownGraceMs: 1000,
-      client: env.client,
-      placementFreshMs: 30_000,
-      capacity,
-      mediaActivities: media.activities(),
-    });
-    running = workers.run();
-    reporter = startRegistryReporter({ client: env.client, controlTaskQueue: opts.controlTaskQueue, workerId: 'fake-1', taskQueue: mediaQueue, capacity, intervalMs: 1000 });
-    await (reporter as unknown as { reportNow(): Promise<void> }).reportNow();
+export interface ApiTestOptions {
+  controlTaskQueue: string;
+  capacityCores?: number;
+  /** Runs the real clip activities (on `${controlTaskQueue}-clips`) against the emulators. */
+  clips?: { webhook?: ClipWebhookConfig };
+  /** More API variables (TAPEDECK_CLIP_*, ...). */
+  env?: Record<string, string>;
+}
 
+export async function startApiUnderTest(opts: ApiTestOptions): Promise<ApiUnderTest> {
+  const clipsQueue = `${opts.controlTaskQueue}-clips`;
+  const clipWorkDir = mkdtempSync(join(tmpdir(), 'tapedeck-clips-'));
+  let cloud: TestCloud | undefined;
+  let temporal: FakeMediaTemporal | undefined;
+  let app: INestApplication | undefined;
+  const close = async () => {
+    await app?.close();
+    await temporal?.close();
+    await cloud?.close();
+    rmSync(clipWorkDir, { recursive: true, force: true });
+  };
+  try {
+    cloud = await startTestCloud();
+    const clips = opts.clips
+      ? createClipActivities({ storage: cloud.storage, pubsub: cloud.pubsub, bucket: TEST_BUCKET, logger: createLogger('clips-test', 'warn'), workDir: clipWorkDir, ...(opts.clips.webhook ? { webhook: opts.clips.webhook } : {}) })
+      : undefined;
+    temporal = await startFakeMediaTemporal({
+      controlTaskQueue: opts.controlTaskQueue,
+      mediaTaskQueue: `${opts.controlTaskQueue}-media-fake`,
+      ...(opts.capacityCores !== undefined ? { capacityCores: opts.capacityCores } : {}),
+      ...(clips ? { clips: { taskQueue: clipsQueue, activities: clips } } : {}),
+    });
     const config = loadApiConfig({
       TAPEDECK_API_TOKENS: TOKENS_ENV,
       TAPEDECK_TASK_QUEUE: opts.controlTaskQueue,
@@ -70,33 +70,15 @@ export async function startApiUnderTest(opts: { controlTaskQueue: string; capaci
       GOOGLE_CLOUD_PROJECT: TEST_PROJECT,
       TAPEDECK_API_BACKEND_TIMEOUT_MS: '15000',
       TAPEDECK_LOG_LEVEL: 'warn',
+      TAPEDECK_CLIPS_TASK_QUEUE: clipsQueue,
+      ...(opts.env ?? {}),
     });
-    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
+    app = await createApiApp({ config, logger: createLogger('tapedeck-api-test', 'warn'), temporal: temporal.env.connection, storage: cloud.storage, pubsub: cloud.pubsub });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const a = app;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      app: a,
-      env,
-      cloud,
-      media,
-      async close() {
-        await a.close();
-        await reporter?.stop(true);
-        workers?.shutdown();
-        await running;
-        await cloud.close();
-        await env.teardown();
-      },
-    };
+    return { url: `http://127.0.0.1:${port}`, app, env: temporal.env, cloud, media: temporal.media, close };
   } catch (e) {
-    await app?.close();
-    await reporter?.stop(true);
-    workers?.shutdown();
-    await running?.catch(() => undefined);
-    await cloud.close();
-    await env.teardown();
+    await close();
     throw e;
   }
 }

@@ -4,7 +4,7 @@ import type { StackPorts } from '../../infra/stack/components';
 
 export async function freeStackPorts(): Promise<StackPorts> {
   const ports = new Set<number>();
-  while (ports.size < 6) ports.add(await freePort());
-  const [temporal, temporalUi, pubsub, gcs, api, workerHttp] = [...ports] as [number, number, number, number, number, number];
-  return { host: '127.0.0.1', temporal, temporalUi, pubsub, gcs, api, workerHttp };
+  while (ports.size < 7) ports.add(await freePort());
+  const [temporal, temporalUi, pubsub, gcs, api, workerHttp, moderatorHttp] = [...ports] as [number, number, number, number, number, number, number];
+  return { host: '127.0.0.1', temporal, temporalUi, pubsub, gcs, api, workerHttp, moderatorHttp };
 }

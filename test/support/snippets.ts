@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { audioPatternSource, videoPatternFilter } from '../../apps/mock-sfu/media';
 import { SPOOL_SCHEMA, metadataFileName, partFileName, snippetFileName, type SnippetMetadata } from '../../pipelines/spool';
 
 const run = promisify(execFile);
@@ -24,14 +25,20 @@ export interface SnippetSpec {
   hosts?: string[];
 }
 
-export type Encoder = 'ffmpeg' | 'gstreamer';
+/** ffmpeg test sources; the GStreamer elements of the pipeline host; or ffmpeg with the mock SFU's
+ *  flash+beep pattern (for A/V sync measurements with test/support/av-sync.ts). */
+export type Encoder = 'ffmpeg' | 'gstreamer' | 'pattern';
 
 /** Encodes media into `path` (any name; the container is forced) with ffmpeg or with the
  *  GStreamer elements the pipeline host uses (x264enc/avenc_aac → mp4mux, lamemp3enc). */
 export async function encodeMedia(path: string, variant: 'av' | 'audio', seconds: number, tone: number, encoder: Encoder = 'ffmpeg'): Promise<void> {
   if (encoder === 'gstreamer') return encodeWithGstreamer(path, variant, seconds, tone);
   const args =
-    variant === 'av'
+    variant === 'av' && encoder === 'pattern'
+      ? ['-f', 'lavfi', '-i', videoPatternFilter('clip', '#204080', 640, 360, 15, seconds), '-f', 'lavfi', '-i', audioPatternSource(seconds, 44100),
+         // No edit list, like GStreamer's mp4mux (the shipped snippets): the AAC priming is audio.
+         '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '44k', '-ac', '1', '-use_editlist', '0', '-f', 'mp4']
+      : variant === 'av'
       ? ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=15:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=${tone}:sample_rate=44100:duration=${seconds}`,
          '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '44k', '-ac', '1', '-shortest', '-f', 'mp4']
       : ['-f', 'lavfi', '-i', `sine=frequency=${tone}:sample_rate=44100:duration=${seconds}`, '-c:a', 'libmp3lame', '-b:a', '64k', '-ac', '1', '-f', 'mp3'];
@@ -43,7 +50,7 @@ async function encodeWithGstreamer(path: string, variant: 'av' | 'audio', second
   const audio = `audiotestsrc num-buffers=${audioBuffers} samplesperbuffer=1024 freq=${tone} ! audio/x-raw,rate=44100,channels=1 ! audioconvert`;
   const pipeline =
     variant === 'av'
-      ? `videotestsrc num-buffers=${15 * seconds} pattern=ball ! video/x-raw,width=640,height=360,framerate=15/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! queue ! mp4mux name=mux ! filesink location=${path} ${audio} ! avenc_aac ! aacparse ! queue ! mux.`
+      ? `videotestsrc num-buffers=${15 * seconds} pattern=ball ! video/x-raw,format=I420,width=640,height=360,framerate=15/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! queue ! mp4mux name=mux ! filesink location=${path} ${audio} ! avenc_aac ! aacparse ! queue ! mux.`
       : `${audio} ! lamemp3enc ! filesink location=${path}`;
   // Stock gst-launch-1.0 1.22 now and then never exits after EOS (GSTREAMER-NOTES.md): bounded
   // runs, and one more try when that happens.

@@ -38,7 +38,7 @@ describe('configuration', () => {
     assert.equal(worker.mediaTaskQueue, 'tapedeck-media-media-1');
 
     const stack = loadStackConfig({}, '/srv/tapedeck');
-    assert.deepEqual(stack.ports, { host: '127.0.0.1', temporal: 7233, temporalUi: 8233, pubsub: 8085, gcs: 4443, api: 3000, workerHttp: 3001 });
+    assert.deepEqual(stack.ports, { host: '127.0.0.1', temporal: 7233, temporalUi: 8233, pubsub: 8085, gcs: 4443, api: 3000, workerHttp: 3001, moderatorHttp: 3002 });
     assert.equal(stack.dataDir, '/srv/tapedeck/.data');
   });
 

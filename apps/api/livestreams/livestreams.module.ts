@@ -27,5 +27,7 @@ import { TemporalLivestreams } from './temporal-livestreams.adapter';
       useFactory: (storage: Storage, config: ApiConfig) => new GcsSnippetStore(storage, config.bucket, config.backendTimeoutMs),
     },
   ],
+  // The bucket listing serves the clips feature too.
+  exports: [SnippetStore],
 })
 export class LivestreamsModule {}

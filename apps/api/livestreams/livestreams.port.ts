@@ -2,6 +2,9 @@
 // service depends on these abstract classes; the Temporal and Cloud Storage adapters implement
 // them and translate their backends' errors into the API's domain errors (common/errors.ts).
 import type { Layout } from '../../../pipelines/config';
+import type { RecordProgress } from '../../../activities/media/media-runtime';
+import type { ShipHeartbeat } from '../../../activities/ship/ship.activity';
+import type { StoredSnippet } from '../../../activities/ship/snippet-listing';
 import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } from '../../../workflows/livestream.types';
 
 export interface StartedLivestream {
@@ -22,20 +25,26 @@ export abstract class LivestreamsPort {
   abstract stop(livestreamId: string, reason: string): Promise<void>;
   abstract status(livestreamId: string): Promise<LivestreamState>;
   abstract workflowIdOf(livestreamId: string): string;
+  /** What a running recording's activities last reported (their heartbeats); null when the
+   *  recording workflow is not running. */
+  abstract recordingLive(workflowId: string): Promise<RecordingLive | null>;
+  /** Livestreams and recordings running now, over the whole cluster (Temporal visibility). */
+  abstract countRunning(): Promise<RunningCounts>;
 }
 
-/** One shipped snippet, as its object name and metadata describe it. */
-export interface StoredSnippet {
-  recording: string;
-  sequence: number;
-  startTime: string;
-  endTime: string;
-  uri: string;
-  contentType: 'video/mp4' | 'audio/mpeg';
-  sizeBytes: number;
-  snippetId?: string;
-  durationMs?: number;
+export interface RunningCounts {
+  livestreams: number;
+  composite: number;
+  individual: number;
 }
+
+/** The live side of a running recording, from its activities' last heartbeats. */
+export interface RecordingLive {
+  record: (Partial<RecordProgress> & { heartbeatAt: string | null; attempt: number; lastFailure?: string }) | null;
+  ship: (Partial<ShipHeartbeat> & { heartbeatAt: string | null; attempt: number; lastFailure?: string }) | null;
+}
+
+export type { StoredSnippet };
 
 export abstract class SnippetStore {
   /** Every snippet of a livestream (or of one of its recordings) in the bucket, by recording and

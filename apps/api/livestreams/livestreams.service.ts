@@ -9,12 +9,13 @@ import type { HostJoinedResult, HostSpec, LivestreamInput, LivestreamState } fro
 import type { Logger } from '../../common/logger';
 import { HostNotFound, InvalidField, LivestreamConflict, LivestreamNotFound } from '../common/errors';
 import type { ApiConfig } from '../config';
+import { MetricsService } from '../metrics/metrics.service';
 import { API_CONFIG, LOGGER } from '../tokens';
 import type { HostSpecDto } from './dto/host-spec.dto';
 import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
-import type { LivestreamStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
+import type { BacklogDto, LivestreamStatusDto, RecordingLiveDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
 import type { StartLivestreamDto } from './dto/start-livestream.dto';
-import { LivestreamsPort, SnippetStore, type StoredSnippet } from './livestreams.port';
+import { LivestreamsPort, SnippetStore, type RecordingLive, type StoredSnippet } from './livestreams.port';
 
 /** Snippet length of every recording (contract: 15-second snippets). */
 /** Notices younger than this count towards the health word; older ones are history. */
@@ -31,7 +32,10 @@ export class LivestreamsService {
     private readonly snippets: SnippetStore,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.countRunningWith(() => this.livestreams.countRunning());
+  }
 
   async start(dto: StartLivestreamDto): Promise<StartedLivestreamDto> {
     const hosts = (dto.hosts ?? []).map(toHostSpec);
@@ -113,6 +117,42 @@ export class LivestreamsService {
     } catch (e) {
       warnings.push(`snippets shipped unknown: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Running recordings: what their activities last reported (media per host, shipping backlog
+    // and latency); problems true right now come first in the warnings and count for health.
+    const live = new Map<string, RecordingLive>();
+    await Promise.all(
+      s.recordings
+        .filter((r) => r.state === 'running' || r.state === 'stopping')
+        .map(async (r) => {
+          try {
+            const l = await this.livestreams.recordingLive(r.workflowId);
+            if (l) live.set(r.workflowId, l);
+          } catch (e) {
+            warnings.push(`live status of ${r.recordingId} unknown: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }),
+    );
+    let currentProblems = 0;
+    const backlog: BacklogDto = { count: 0, bytes: 0, oldestAgeMs: null };
+    for (const r of s.recordings) {
+      const l = live.get(r.workflowId);
+      if (!l) continue;
+      const current = [
+        ...(l.record?.alerts ?? []),
+        ...(l.record && l.record.attempt > 1 && l.record.lastFailure ? [`recording restarted (attempt ${l.record.attempt}) after: ${l.record.lastFailure}`] : []),
+        ...(l.ship?.warnings ?? []).map((w) => `${w.code}: ${w.message}`),
+        ...(l.ship?.lastError ? [`shipping retrying (attempt ${l.ship.lastError.attempt}): ${l.ship.lastError.message}`] : []),
+      ];
+      for (const w of current) warnings.push(`${r.recordingId}: ${w}`);
+      currentProblems += current.length;
+      const b = l.ship?.backlog;
+      if (b) {
+        backlog.count += b.count;
+        backlog.bytes += b.bytes;
+        if (b.oldestAgeMs !== null && (backlog.oldestAgeMs === null || b.oldestAgeMs > backlog.oldestAgeMs)) backlog.oldestAgeMs = b.oldestAgeMs;
+      }
+    }
+
     const totals = new Map<string, { snippetsShipped: number; lastSnippetAt: string | null }>();
     for (const sn of stored ?? []) {
       const t = totals.get(sn.recording) ?? { snippetsShipped: 0, lastSnippetAt: null };
@@ -121,7 +161,7 @@ export class LivestreamsService {
       totals.set(sn.recording, t);
     }
 
-    let recentProblems = 0;
+    let recentProblems = currentProblems;
     for (const n of s.notices) {
       warnings.push(n);
       const at = Date.parse(n.split(' ', 1)[0]!);
@@ -190,10 +230,12 @@ export class LivestreamsService {
         startedAt: r.startedAt,
         ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
         ...(r.summary ? { snippets: r.summary.snippets } : {}),
+        ...(live.has(r.workflowId) ? { live: liveView(live.get(r.workflowId)!) } : {}),
       })),
       shipped,
       snippetsShipped: shipped.reduce((a, t) => a + t.snippetsShipped, 0),
       lastSnippetAt,
+      backlog,
       warnings,
     };
   }
@@ -242,4 +284,28 @@ function toLayout(kind: Layout['kind'], spotlightHostId: string | undefined, pre
   if (kind === 'spotlight' && !spotlightHostId) throw new InvalidField(`${prefix}spotlightHostId`, 'is required for the spotlight layout');
   if (kind === 'grid' && spotlightHostId) throw new InvalidField(`${prefix}spotlightHostId`, 'applies to spotlight and active-speaker only');
   return spotlightHostId ? { kind, spotlightHostId } : { kind };
+}
+
+function liveView(l: RecordingLive): RecordingLiveDto {
+  const r = l.record;
+  const sh = l.ship;
+  return {
+    heartbeatAt: r?.heartbeatAt ?? null,
+    attempt: r?.attempt ?? 1,
+    ...(r?.snippets !== undefined ? { snippetsWritten: r.snippets } : {}),
+    ...(r?.fpsOut !== undefined ? { fpsOut: r.fpsOut } : {}),
+    ...(r?.bitrateKbps !== undefined ? { bitrateKbps: r.bitrateKbps } : {}),
+    ...(r?.media ? { media: r.media } : {}),
+    ...(sh
+      ? {
+          shipping: {
+            state: sh.state ?? 'starting',
+            shipped: sh.shipped ?? 0,
+            backlog: { count: sh.backlog?.count ?? 0, bytes: sh.backlog?.bytes ?? 0, oldestAgeMs: sh.backlog?.oldestAgeMs ?? null },
+            latencyMs: sh.latency?.endToAck ?? { count: 0, p50: null, p95: null, max: null },
+            heartbeatAt: sh.heartbeatAt,
+          },
+        }
+      : {}),
+  };
 }

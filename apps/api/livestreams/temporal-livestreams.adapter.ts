@@ -2,17 +2,8 @@
 // (`livestream/{livestreamId}`), starting is update-with-start (start or attach to the running
 // run, then the `ready` update), changes are the workflow's signals and updates, status is its
 // query. Every call is bounded by a deadline; Temporal's errors become domain errors here.
-import {
-  Client,
-  ServiceError,
-  WithStartWorkflowOperation,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  isGrpcDeadlineError,
-  isGrpcServiceError,
-  type Connection,
-} from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, type Connection } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Layout } from '../../../pipelines/config';
 import {
   cameraSignal,
@@ -25,8 +16,9 @@ import {
   stopSignal,
 } from '../../../workflows/contract';
 import { livestreamWorkflowId, type HostJoinedResult, type HostSpec, type LivestreamInput, type LivestreamState } from '../../../workflows/livestream.types';
-import { BackendTimeout, BackendUnavailable, CapacityExhausted, DomainError, LivestreamConflict, LivestreamNotFound } from '../common/errors';
-import { LivestreamsPort, type StartedLivestream } from './livestreams.port';
+import { CapacityExhausted, DomainError, LivestreamConflict, LivestreamNotFound } from '../common/errors';
+import { temporalBackendError } from '../common/temporal-errors';
+import { LivestreamsPort, type RecordingLive, type RunningCounts, type StartedLivestream } from './livestreams.port';
 
 export interface TemporalLivestreamsOptions {
   connection: Connection;
@@ -34,9 +26,6 @@ export interface TemporalLivestreamsOptions {
   taskQueue: string;
   timeoutMs: number;
 }
-
-/** gRPC status UNAVAILABLE: the frontend cannot be reached. */
-const GRPC_UNAVAILABLE = 14;
 
 export class TemporalLivestreams extends LivestreamsPort {
   private readonly client: Client;
@@ -97,6 +86,46 @@ export class TemporalLivestreams extends LivestreamsPort {
     return this.call(livestreamId, 'status', () => this.handle(livestreamId).query(statusQuery));
   }
 
+  async recordingLive(workflowId: string): Promise<RecordingLive | null> {
+    let d;
+    try {
+      d = await this.opts.connection.withDeadline(Date.now() + this.opts.timeoutMs, () => this.client.workflow.getHandle(workflowId).describe());
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return null;
+      throw await this.translate(workflowId, 'describe', e);
+    }
+    if (d.status.name !== 'RUNNING') return null;
+    const live: RecordingLive = { record: null, ship: null };
+    for (const a of d.raw.pendingActivities ?? []) {
+      const kind = a.activityType?.name === 'record' ? 'record' : a.activityType?.name === 'shipRecording' ? 'ship' : null;
+      if (!kind) continue;
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      let details: object = {};
+      try {
+        if (payload) details = (defaultPayloadConverter.fromPayload(payload as Payload) as object | null) ?? {};
+      } catch {
+        // Details this API version cannot read: report the activity without them.
+      }
+      const beatSeconds = a.lastHeartbeatTime?.seconds;
+      live[kind] = {
+        ...details,
+        heartbeatAt: beatSeconds != null ? new Date(Number(beatSeconds) * 1000 + Math.round((a.lastHeartbeatTime?.nanos ?? 0) / 1e6)).toISOString() : null,
+        attempt: a.attempt ?? 1,
+        ...(a.lastFailure?.message ? { lastFailure: a.lastFailure.message } : {}),
+      };
+    }
+    return live;
+  }
+
+  async countRunning(): Promise<RunningCounts> {
+    const count = (type: string) =>
+      this.opts.connection
+        .withDeadline(Date.now() + this.opts.timeoutMs, () => this.client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'Running'`))
+        .then((r) => r.count);
+    const [livestreams, composite, individual] = await Promise.all([count('livestream'), count('compositeRecording'), count('individualRecording')]);
+    return { livestreams, composite, individual };
+  }
+
   private handle(livestreamId: string) {
     return this.client.workflow.getHandle(this.workflowIdOf(livestreamId));
   }
@@ -120,12 +149,7 @@ export class TemporalLivestreams extends LivestreamsPort {
       if (cause instanceof ApplicationFailure && cause.type === 'CapacityExhausted') return new CapacityExhausted(livestreamId, cause.message);
       return new LivestreamConflict(livestreamId, `livestream "${livestreamId}" refused ${what}: ${cause instanceof Error ? cause.message : e.message}`);
     }
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e)) return new BackendTimeout('temporal', `${what} of livestream "${livestreamId}" within ${this.opts.timeoutMs} ms`);
-    const grpc = isGrpcServiceError(e) ? e : e instanceof ServiceError && isGrpcServiceError(e.cause) ? e.cause : undefined;
-    if (grpc?.code === GRPC_UNAVAILABLE) return new BackendUnavailable('temporal', grpc.details || grpc.message);
-    // Any other refusal by the service is ours to look into, but still an answer with a reason.
-    if (e instanceof ServiceError) return new BackendUnavailable('temporal', `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}`);
-    return e;
+    return temporalBackendError(e, `${what} of livestream "${livestreamId}"`, this.opts.timeoutMs) ?? e;
   }
 
   /** A workflow that exists but has completed (signals and updates to it report "not found"). */

@@ -43,6 +43,46 @@ export class HostStatusDto {
   @ApiPropertyOptional({ type: IngestEndpointsDto, nullable: true }) ingest!: IngestEndpointsDto | null;
 }
 
+export class HostMediaDto {
+  @ApiProperty() hostId!: string;
+  @ApiProperty({ description: 'RTP packets received (video and audio) since the ingest opened' }) packets!: number;
+  @ApiProperty({ description: 'packets lost since the ingest opened' }) lost!: number;
+  @ApiProperty({ nullable: true, description: 'loss over the last 30 s, percent of the packets expected' }) lossPercent!: number | null;
+  @ApiProperty({ description: 'ms since the last packet of either medium' }) silentMs!: number;
+  @ApiProperty({ format: 'date-time', nullable: true }) lastPacketAt!: string | null;
+}
+
+export class LatencyDto {
+  @ApiProperty({ description: 'snippets measured in total' }) count!: number;
+  @ApiProperty({ nullable: true }) p50!: number | null;
+  @ApiProperty({ nullable: true }) p95!: number | null;
+  @ApiProperty({ nullable: true }) max!: number | null;
+}
+
+export class BacklogDto {
+  @ApiProperty({ description: 'closed snippets waiting to be shipped' }) count!: number;
+  @ApiProperty() bytes!: number;
+  @ApiProperty({ nullable: true, description: 'age of the oldest waiting snippet' }) oldestAgeMs!: number | null;
+}
+
+export class ShippingLiveDto {
+  @ApiProperty({ enum: ['starting', 'running', 'backing-off', 'draining', 'finished', 'stopped'] }) state!: string;
+  @ApiProperty({ description: 'snippets this run of the recording shipped' }) shipped!: number;
+  @ApiProperty({ type: BacklogDto }) backlog!: BacklogDto;
+  @ApiProperty({ type: LatencyDto, description: 'snippet end (capture) to Pub/Sub acknowledgement, ms, recent snippets' }) latencyMs!: LatencyDto;
+  @ApiProperty({ format: 'date-time', nullable: true }) heartbeatAt!: string | null;
+}
+
+export class RecordingLiveDto {
+  @ApiProperty({ format: 'date-time', nullable: true, description: 'when the recording activity last reported' }) heartbeatAt!: string | null;
+  @ApiProperty({ description: 'attempt of the recording activity (above 1 after a crash or a worker restart)' }) attempt!: number;
+  @ApiPropertyOptional({ description: 'snippets written by the pipeline' }) snippetsWritten?: number;
+  @ApiPropertyOptional() fpsOut?: number;
+  @ApiPropertyOptional() bitrateKbps?: number;
+  @ApiPropertyOptional({ type: [HostMediaDto], description: 'each host\'s RTP as the ingest sees it' }) media?: HostMediaDto[];
+  @ApiPropertyOptional({ type: ShippingLiveDto }) shipping?: ShippingLiveDto;
+}
+
 export class RecordingStatusDto {
   @ApiProperty({ example: 'composite', description: '`composite` or `host-{hostId}`' }) recordingId!: string;
   @ApiProperty() workflowId!: string;
@@ -53,6 +93,7 @@ export class RecordingStatusDto {
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
   @ApiPropertyOptional({ description: 'snippets the recording reported when it finished' }) snippets?: number;
+  @ApiPropertyOptional({ type: RecordingLiveDto, description: 'running recordings: what their activities last reported' }) live?: RecordingLiveDto;
 }
 
 export class RecordingTotalsDto {
@@ -75,7 +116,8 @@ export class LivestreamStatusDto {
   @ApiProperty({ type: [RecordingTotalsDto], description: 'per recording id, from the bucket' }) shipped!: RecordingTotalsDto[];
   @ApiProperty() snippetsShipped!: number;
   @ApiProperty({ format: 'date-time', nullable: true }) lastSnippetAt!: string | null;
-  @ApiProperty({ type: [String] }) warnings!: string[];
+  @ApiProperty({ type: BacklogDto, description: 'snippets closed but not yet shipped, over the running recordings' }) backlog!: BacklogDto;
+  @ApiProperty({ type: [String], description: 'problems: current ones (no media, packet loss, shipping retries) first, then notices' }) warnings!: string[];
 }
 
 export class SnippetDto {
