@@ -2,7 +2,7 @@
 // one branch per host, added and removed while the pipeline plays.
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
-//   per host: ph videotestsrc(solid colour, 5 fps) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
+//   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
 //             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
@@ -32,14 +32,6 @@ export const VIDEO_ENCODER = 'venc';
 export const LEVEL_INTERVAL_MS = 200;
 /** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
 export const TILE_INPUT_FPS = 30;
-
-/**
- * Rate of a placeholder tile (solid colour + name): the compositor keeps showing a pad's frame for
- * its whole duration, so a still picture needs few frames; each one costs a fill and a text blend.
- * A live source's latency is one frame, so it stays at or under the jitter buffer's (the pipeline's
- * latency does not grow).
- */
-export const placeholderFps = (config: CompositeRecordingConfig) => Math.max(1, Math.min(config.fps, Math.ceil(1000 / jitterLatencyMs(config))));
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
@@ -125,7 +117,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const n = branchNames(id);
   const placeholder: ElementSpec[] = [
     { name: `${id}-ph-src`, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'solid-color', 'foreground-color': hostColour(id) } },
-    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, placeholderFps(config)) } },
+    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, config.fps) } },
     {
       name: `${id}-ph-text`,
       factory: 'textoverlay',
