@@ -123,7 +123,8 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
       factory: 'textoverlay',
       props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
     },
-    { ...queue(n.placeholderQueue), props: { ...queue(n.placeholderQueue).props, leaky: 'downstream' } },
+    // A still picture: a few frames of it queued are enough (a full second of them cost 10-15 MB at 4 hosts).
+    { ...queue(n.placeholderQueue, 300), props: { ...queue(n.placeholderQueue, 300).props, leaky: 'downstream' } },
   ];
   const decode: ElementSpec[] =
     host.video.codec === 'H264'
