@@ -84,11 +84,14 @@ export interface WebhookAttempt {
   durationMs: number;
 }
 
-export type ClipErrorCode = 'no_snippets_in_range' | 'recording_not_found' | 'livestream_not_found' | 'merge_failed' | 'invalid_request';
+export type ClipErrorCode = 'no_snippets_in_range' | 'recording_not_found' | 'livestream_not_found' | 'merge_failed' | 'storage_unavailable' | 'invalid_request';
+
+/** Failures that asking again may cure: the same request starts the clip again. */
+export const RETRYABLE_CLIP_ERRORS: ReadonlyArray<ClipErrorCode> = ['storage_unavailable'];
 
 export interface ClipState {
   clipId: string;
-  status: 'waiting' | 'merging' | 'notifying' | 'ready' | 'failed';
+  status: 'waiting' | 'merging' | 'ready' | 'failed';
   request: ClipRequest;
   createdAt: string;
   completedAt?: string;

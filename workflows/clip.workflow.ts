@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { ClipActivities } from '../activities/clips/contracts';
 import { buildClipMessage } from './clip.message';
-import type { ClipErrorCode, ClipState, ClipWorkflowInput } from './clip.types';
+import type { ClipErrorCode, ClipPlan, ClipState, ClipWorkflowInput } from './clip.types';
 import { clipStatusQuery } from './contract';
 import { WEBHOOK_RETRY, clipCall, clipMerge } from './policies';
 
@@ -30,38 +30,54 @@ export async function clip(input: ClipWorkflowInput): Promise<ClipState> {
   };
   setHandler(clipStatusQuery, () => state);
 
-  const endMs = Date.parse(req.end);
-  const waitUntil = endMs + input.waitForSnippetsMs;
-  let plan = await calls.planClip(req);
-  while (!(plan.coveredUntil && Date.parse(plan.coveredUntil) >= endMs - COVER_TOLERANCE_MS) && Date.now() < waitUntil) {
-    state.waitingUntil = new Date(waitUntil).toISOString();
-    state.snippets = plan.sources;
-    state.gaps = plan.gaps;
-    await sleep(Math.min(input.pollMs, Math.max(1, waitUntil - Date.now())));
-    plan = await calls.planClip(req);
-  }
-  delete state.waitingUntil;
-  state.snippets = plan.sources;
-  state.gaps = plan.gaps;
-
   const fail = (code: ClipErrorCode, message: string) => {
     state.status = 'failed';
     state.error = { code, message };
   };
-  if (!plan.livestreamHasSnippets) fail('livestream_not_found', `livestream "${req.livestreamId}" has no snippets in the bucket`);
+  const errorText = (e: unknown) => (e instanceof ActivityFailure && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e));
+
+  const endMs = Date.parse(req.end);
+  const waitUntil = endMs + input.waitForSnippetsMs;
+  let plan: ClipPlan | undefined;
+  if (Date.now() < endMs) state.waitingUntil = new Date(waitUntil).toISOString();
+  try {
+    plan = await calls.planClip(req);
+    while (!(plan.coveredUntil && Date.parse(plan.coveredUntil) >= endMs - COVER_TOLERANCE_MS) && Date.now() < waitUntil) {
+      state.waitingUntil = new Date(waitUntil).toISOString();
+      state.snippets = plan.sources;
+      state.gaps = plan.gaps;
+      // Until the range has ended nothing can complete it: sleep to its end, then list every pollMs.
+      await sleep(Math.max(1, Math.min(waitUntil - Date.now(), Math.max(input.pollMs, endMs - Date.now()))));
+      plan = await calls.planClip(req);
+    }
+  } catch (e) {
+    fail('storage_unavailable', `listing the bucket failed: ${errorText(e)}`);
+  }
+  delete state.waitingUntil;
+  if (plan) {
+    state.snippets = plan.sources;
+    state.gaps = plan.gaps;
+  }
+
+  if (!plan || state.status === 'failed') {
+    // reported below
+  } else if (!plan.livestreamHasSnippets) fail('livestream_not_found', `livestream "${req.livestreamId}" has no snippets in the bucket`);
   else if (!plan.recordingHasSnippets) fail('recording_not_found', `recording "${req.recording}" of livestream "${req.livestreamId}" has no snippets in the bucket`);
   else if (!plan.sources.some((s) => s.contentType === 'video/mp4' || req.includeAudioOnly)) {
     fail('no_snippets_in_range', `no ${req.includeAudioOnly ? '' : 'video '}snippets of ${req.recording} between ${req.start} and ${req.end}`);
   }
 
-  if (state.status !== 'failed') {
+  if (plan && state.status !== 'failed') {
     state.status = 'merging';
     try {
       const merged = await merging.mergeClip({ clipId: input.clipId, request: req, sources: plan.sources });
       Object.assign(state, { status: 'ready', uri: merged.uri, durationMs: merged.durationMs, sizeBytes: merged.sizeBytes, md5: merged.md5 });
     } catch (e) {
       const cause = e instanceof ActivityFailure && e.cause instanceof ApplicationFailure ? e.cause : undefined;
-      fail('merge_failed', cause?.message ?? (e instanceof Error ? e.message : String(e)));
+      // ffmpeg refusing the snippets is the media's fault; anything else (storage, a lost worker
+      // after the retries) may pass, and asking again starts the clip again.
+      if (cause?.type === 'ClipMergeFailed') fail('merge_failed', cause.message);
+      else fail('storage_unavailable', errorText(e));
     }
   }
 
@@ -70,7 +86,7 @@ export async function clip(input: ClipWorkflowInput): Promise<ClipState> {
   try {
     state.notifications.pubsub = { published: true, messageId: await calls.publishClip(message) };
   } catch (e) {
-    state.notifications.pubsub = { published: false, error: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e) };
+    state.notifications.pubsub = { published: false, error: errorText(e) };
   }
 
   const body = JSON.stringify(message);
@@ -80,7 +96,7 @@ export async function clip(input: ClipWorkflowInput): Promise<ClipState> {
     try {
       result = await webhook.deliverClipWebhook({ clipId: input.clipId, body, attempt });
     } catch (e) {
-      result = { configured: true, attempt: { attempt, at: new Date().toISOString(), ok: false, error: e instanceof Error ? e.message : String(e), durationMs: 0 } };
+      result = { configured: true, attempt: { attempt, at: new Date().toISOString(), ok: false, error: errorText(e), durationMs: 0 } };
     }
     if (!result.configured) break;
     state.notifications.webhook.configured = true;

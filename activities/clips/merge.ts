@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { trackSpans } from './mp4-spans';
+import { trackSpans, type TrackSpans } from './mp4-spans';
 
 export class MergeError extends Error {
   readonly type = 'ClipMergeFailed';
@@ -120,6 +120,20 @@ export async function mediaDurationMs(path: string, timeoutMs = 30_000): Promise
 
 const sec = (x: number) => x.toFixed(6);
 
+/**
+ * How long a file lasts in a join: the next file's audio continues exactly where this one's
+ * ends (snippets cut from one recording continue one audio stream, the next starting a fraction
+ * of a frame late), and its video never starts before this one's has ended (a video gap, a frame
+ * shown a little longer, is harmless; an audio gap or overlap is audible, and players that
+ * concatenate decoded audio would drift). Every packet is kept, AAC priming included: audio and
+ * video of each file move by the same amount, so they stay in step across joins.
+ */
+export function joinDuration(cur: TrackSpans, next: TrackSpans | undefined): number {
+  const videoEnd = cur.video?.end ?? 0;
+  if (!cur.audio) return videoEnd;
+  return Math.max(videoEnd, cur.audio.end - (next?.audio?.start ?? 0));
+}
+
 /** What to cut from one MP4 piece: [from, to) in seconds of the file; to = null means its end. */
 export interface CutPlan {
   reencodeHead?: [number, number];
@@ -163,11 +177,9 @@ export async function mergePieces(pieces: MergePiece[], out: string, opts: Merge
   const next = () => join(opts.workDir, `piece-${String(n++).padStart(4, '0')}.mp4`);
   const concat = async (files: string[], dst: string) => {
     const listFile = join(opts.workDir, `concat-${n++}.txt`);
-    // Each file lasts as long as its longest track's samples (edit lists not applied), so the
-    // next one starts after every packet of it and audio stays in step with video (mp4-spans.ts).
     const spans = await Promise.all(files.map((f) => trackSpans(f)));
     const entry = (f: string, i: number) => {
-      const d = Math.max(spans[i]!.video ?? 0, spans[i]!.audio ?? 0);
+      const d = joinDuration(spans[i]!, spans[i + 1]);
       return `file '${f.replace(/'/g, "'\\''")}'\n${d > 0 ? `duration ${sec(d)}\n` : ''}`;
     };
     await writeFile(listFile, files.map(entry).join(''));

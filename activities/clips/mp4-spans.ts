@@ -1,14 +1,19 @@
 // Raw per-track spans of an MP4 file, read from its sample tables (mdhd timescale, stts sample
-// durations) without applying edit lists. The concat demuxer joins files by stream copy and keeps
-// every packet, the AAC encoder-priming packet an edit list hides included, so the next file has
-// to start where the longest track's packets end, or audio drifts later at every join (ffmpeg
-// writes such edit lists; GStreamer's mp4mux does not, and there the span is the file's duration).
+// durations, empty edits) without trimming by edit lists. The concat demuxer joins files by stream
+// copy and keeps every packet (an AAC priming packet an edit list hides included), so how long
+// each file lasts in the join decides whether audio stays continuous and in step with video.
 import { open } from 'node:fs/promises';
 
+/** Where a track's samples begin and end, in seconds from the file's start (a late start, an
+ *  empty edit, included). */
+export interface Span {
+  start: number;
+  end: number;
+}
+
 export interface TrackSpans {
-  /** Seconds covered by the video samples, or null without a video track. */
-  video: number | null;
-  audio: number | null;
+  video: Span | null;
+  audio: Span | null;
 }
 
 async function readMoov(path: string): Promise<Buffer> {
@@ -62,8 +67,25 @@ function find(buf: Buffer, path: string[]): Buffer | undefined {
   return cur;
 }
 
+/** Seconds of empty edits: a track that starts late (splitmuxsink's audio after the first snippet). */
+function emptyEditSeconds(trak: Buffer, movieTimescale: number): number {
+  const elst = find(trak, ['edts', 'elst']);
+  if (!elst || movieTimescale <= 0) return 0;
+  const v1 = elst[0] === 1;
+  const entries = elst.readUInt32BE(4);
+  let ticks = 0;
+  for (let i = 0, o = 8; i < entries; i++, o += v1 ? 20 : 12) {
+    const duration = v1 ? Number(elst.readBigUInt64BE(o)) : elst.readUInt32BE(o);
+    const mediaTime = v1 ? Number(elst.readBigInt64BE(o + 8)) : elst.readInt32BE(o + 4);
+    if (mediaTime === -1) ticks += duration;
+  }
+  return ticks / movieTimescale;
+}
+
 export async function trackSpans(path: string): Promise<TrackSpans> {
   const moov = await readMoov(path);
+  const mvhd = find(moov, ['mvhd']);
+  const movieTimescale = mvhd ? (mvhd[0] === 1 ? mvhd.readUInt32BE(20) : mvhd.readUInt32BE(12)) : 0;
   const spans: TrackSpans = { video: null, audio: null };
   for (const trak of boxes(moov)) {
     if (trak.type !== 'trak') continue;
@@ -87,9 +109,10 @@ export async function trackSpans(path: string): Promise<TrackSpans> {
       last = delta;
     }
     if (entries > 0) ticks += usual.delta - last;
-    const seconds = timescale > 0 ? ticks / timescale : 0;
-    if (handler === 'vide') spans.video = Math.max(spans.video ?? 0, seconds);
-    if (handler === 'soun') spans.audio = Math.max(spans.audio ?? 0, seconds);
+    const start = emptyEditSeconds(trak.body, movieTimescale);
+    const span = { start, end: start + (timescale > 0 ? ticks / timescale : 0) };
+    if (handler === 'vide' && !spans.video) spans.video = span;
+    if (handler === 'soun' && !spans.audio) spans.audio = span;
   }
   return spans;
 }

@@ -13,7 +13,7 @@ export const jitterLatencyMs = (c: RecordingConfig) => c.jitterLatencyMs ?? DEFA
 /** Element names of one host's inputs, so the host finds them again (ports, stats, ts-offset). */
 export const inputNames = (hostId: string, media: 'video' | 'audio') => {
   const m = media === 'video' ? 'v' : 'a';
-  return { src: `${hostId}-${m}-src`, jitter: `${hostId}-${m}-jb`, depay: `${hostId}-${m}-depay`, queue: `${hostId}-${m}-queue` };
+  return { src: `${hostId}-${m}-src`, jitter: `${hostId}-${m}-jb`, depay: `${hostId}-${m}-depay`, queue: `${hostId}-${m}-queue`, count: `${hostId}-${m}-count` };
 };
 
 export function rtpCaps(host: HostMedia, media: 'video' | 'audio'): string {
@@ -23,7 +23,10 @@ export function rtpCaps(host: HostMedia, media: 'video' | 'audio'): string {
   return `application/x-rtp,media=audio,clock-rate=${RTP_CLOCK.audio},encoding-name=${host.audio.codec},payload=${host.audio.payloadType}`;
 }
 
-/** udpsrc → rtpjitterbuffer → depayloader for one host's video or audio. */
+/** An `identity` whose `stats` (num-buffers) count the frames passing it: frame counters without per-buffer callbacks. */
+export const frameCounter = (name: string): ElementSpec => ({ name, factory: 'identity', props: { silent: true } });
+
+/** udpsrc → rtpjitterbuffer → depayloader for one host's video or audio (audio: + a frame counter). */
 export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video' | 'audio'): ElementSpec[] {
   const n = inputNames(host.hostId, media);
   const depay = media === 'audio' ? 'rtpopusdepay' : host.video.codec === 'H264' ? 'rtph264depay' : 'rtpvp8depay';
@@ -39,6 +42,7 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
       props: { latency: jitterLatencyMs(config), 'drop-on-latency': true, 'do-lost': true },
     },
     { name: n.depay, factory: depay, props: depayProps },
+    ...(media === 'audio' ? [frameCounter(n.count)] : []),
   ];
 }
 
@@ -104,10 +108,24 @@ export function x264(name: string, bitrateKbps: number, preset: string, fps: num
   };
 }
 
-export const aacEncoder = (name: string, kbps: number): ElementSpec[] => [
+/**
+ * Closed until the first video buffer reaches the snippet sink (the pipeline host opens it): a
+ * recording that starts while media flows has audio at once but video only from the sender's
+ * next keyframe (up to a keyframe interval later, more under load), and the first snippet would
+ * open on audio alone. Sticky events (caps, segment, EOS) pass while it is closed, so a
+ * recording that never gets video still finishes.
+ */
+export const AUDIO_GATE = 'agate';
+
+/**
+ * AAC for MP4 snippets; `gated` puts it behind the audio gate (individual recordings; the
+ * composite's video starts at once with its background, so it needs none).
+ */
+export const aacEncoder = (name: string, kbps: number, gated = false): ElementSpec[] => [
   { name: `${name}-conv`, factory: 'audioconvert' },
   { name: `${name}-resample`, factory: 'audioresample' },
   { name: `${name}-caps`, factory: 'capsfilter', props: { caps: 'audio/x-raw,rate=48000,channels=2' } },
   { name, factory: 'avenc_aac', props: { bitrate: kbps * 1000 } },
   { name: `${name}-parse`, factory: 'aacparse' },
+  ...(gated ? [{ name: AUDIO_GATE, factory: 'valve', props: { drop: true, 'drop-mode': 'forward-sticky-events' } }] : []),
 ];

@@ -3,7 +3,7 @@
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
 //   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
-//             v-src → v-jb → depay → decoder → videoconvert → videorate(drop-only)          │
+//             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
@@ -13,6 +13,14 @@
 //                                                 amix audiomixer → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
 // Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
+//
+// Lip sync in a tile: for the output frame at time T the compositor takes, per pad, the input
+// frame whose span contains T (sample and hold), so a tile shows its camera up to one input frame
+// late. A tile branch that resampled to the canvas rate itself (videorate to 15 fps, its grid set
+// by its first buffer) quantised twice, on its own grid and then on the compositor's: audio −
+// video spread over two canvas frames (-61..+83 ms) and jumped when the branch restarted (join,
+// camera toggle). Tile branches keep the cameras' rate (TILE_INPUT_FPS) so only the compositor
+// picks frames: the error is under one camera frame (33 ms) and stable, with no offset to add.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec } from '../spec';
@@ -31,6 +39,8 @@ export const VIDEO_TEE = 'vtee';
 export const AUDIO_TEE = 'atee';
 const outputTee = (name: string): ElementSpec => ({ name, factory: 'tee', props: { 'allow-not-linked': false } });
 export const LEVEL_INTERVAL_MS = 200;
+/** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
+export const TILE_INPUT_FPS = 30;
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
@@ -124,7 +134,8 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
       factory: 'textoverlay',
       props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
     },
-    { ...queue(n.placeholderQueue), props: { ...queue(n.placeholderQueue).props, leaky: 'downstream' } },
+    // A still picture: a few frames of it queued are enough (a full second of them cost 10-15 MB at 4 hosts).
+    { ...queue(n.placeholderQueue, 300), props: { ...queue(n.placeholderQueue, 300).props, leaky: 'downstream' } },
   ];
   const decode: ElementSpec[] =
     host.video.codec === 'H264'
@@ -134,12 +145,12 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     ...rtpInput(config, host, 'video'),
     ...decode,
     { name: `${id}-v-conv`, factory: 'videoconvert' },
-    // RTP video (VP8 above all) has a variable frame rate, 0/1, which `drop-only` cannot turn into
-    // the canvas rate (not-negotiated); plain videorate fixes it at the canvas rate, and
-    // skip-to-first keeps a late-joining branch from filling the time before its first frame.
+    // RTP video (VP8 above all) has a variable frame rate, 0/1; videorate fixes it at the camera
+    // rate (not the canvas rate: see the top of this file), and skip-to-first keeps a late-joining
+    // branch from filling the time before its first frame.
     { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
-    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, config.fps) } },
+    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
     { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
   ];
   const audio: ElementSpec[] = [

@@ -1,20 +1,20 @@
 // Builds one host's individual recording as data.
 //
 //   variant av (MP4):
-//     v-src udpsrc → v-jb rtpjitterbuffer → rtph264depay → h264parse ──────────────┐ (H.264: as sent)
+//     v-src udpsrc → v-jb rtpjitterbuffer → rtph264depay → h264parse → v-count ────┐ (H.264: as sent)
 //     v-src udpsrc → v-jb rtpjitterbuffer → rtpvp8depay → vp8dec → videoconvert → videorate(30) │
 //                                         → x264enc → h264parse ──────────────────┤ (VP8: transcoded)
 //                                                                 v-queue → snippets.video (mp4mux)
 //     silence audiotestsrc ─┐
-//     a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample → a-queue ─┤→ amix audiomixer
-//       → avenc_aac → aacparse → aq → snippets.audio_%u
+//     a-src → a-jb → rtpopusdepay → a-count → opusdec → audioconvert → audioresample → a-queue ─┤→ amix audiomixer
+//       → avenc_aac → aacparse → agate valve (opens at the first video buffer) → aq → snippets.audio_%u
 //
 //   variant audio (MP3): the same audio mix → lamemp3enc → mpegaudioparse → snippets (id3v2mux)
 //
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { aacEncoder, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, snippetSink, SINK, x264 } from './common';
+import { aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, snippetSink, SINK, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
@@ -43,7 +43,10 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
       );
     }
     // config-interval=-1: SPS/PPS before every keyframe, so every snippet decodes on its own.
-    video.push({ name: `${host.hostId}-v-parse`, factory: 'h264parse', props: { 'config-interval': -1 } }, queue(n.queue));
+    video.push({ name: `${host.hostId}-v-parse`, factory: 'h264parse', props: { 'config-interval': -1 } });
+    // Passed-through H.264 has no videorate to poll: count its access units.
+    if (!transcode) video.push(frameCounter(n.count));
+    video.push(queue(n.queue));
     elements.push(...video);
     links.push(...chain(video.map((e) => e.name)), { from: n.queue, to: SINK, toPad: 'video' });
   }
@@ -73,7 +76,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
 
   let encoder: ElementSpec[];
   if (av) {
-    encoder = [...aacEncoder(AUDIO_ENCODER, config.audioBitrateKbps), queue('aq')];
+    encoder = [...aacEncoder(AUDIO_ENCODER, config.audioBitrateKbps, true), queue('aq')];
   } else {
     encoder = [
       { name: `${AUDIO_ENCODER}-conv`, factory: 'audioconvert' },

@@ -171,6 +171,26 @@ export function capsString(pad: GstObject): string | null {
   return caps ? String(caps.toString()) : null;
 }
 
+/**
+ * Runs `fn` once, on the JS thread, when the first buffer passes `pad`; the probe removes itself
+ * there. The streaming thread waits for the JS thread meanwhile (node-gtk), so `fn` must not block
+ * on GStreamer; property changes are fine. Returns a function that removes a probe that never fired.
+ */
+export function onFirstBuffer(pad: GstObject, fn: () => void): () => void {
+  let id = 0;
+  id = Number(
+    pad.addProbe(Gst.PadProbeType.BUFFER, () => {
+      id = 0;
+      fn();
+      return Gst.PadProbeReturn.REMOVE;
+    }),
+  );
+  return () => {
+    if (id) pad.removeProbe(id);
+    id = 0;
+  };
+}
+
 export function sendEos(element: GstObject): boolean {
   return Boolean(element.sendEvent(Gst.Event.newEos()));
 }

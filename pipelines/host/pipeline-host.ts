@@ -9,9 +9,9 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps } from '../builders/composite.pipeline';
+import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
 import { buildIndividual } from '../builders/individual.pipeline';
-import { DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE } from '../builders/common';
+import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
 import { SpoolWriter, type SnippetDescription } from './spool-writer';
 import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
@@ -25,6 +25,7 @@ import {
   instantiate,
   link,
   newPipeline,
+  onFirstBuffer,
   padLatencyNs,
   sendEos,
   setProp,
@@ -41,6 +42,12 @@ const EXIT_FORCED = 3;
 const MEDIA_CHECK_MS = 1000;
 /** GST_CLOCK_TIME_NONE is 2^64-1; anything this large is not a real running time. */
 const CLOCK_TIME_NONE_FLOOR = 2 ** 62;
+
+/** Buffers counted by a frame counter (`identity`, see builders/common.ts frameCounter). */
+function countedFrames(identity: GstObject): number {
+  const stats = identity.stats;
+  return (stats && structUint64(stats, 'num-buffers')) ?? 0;
+}
 
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
@@ -70,6 +77,7 @@ class RecordingHost {
   private readonly branches = new Map<string, Branch>();
   private readonly order: string[] = [];
   private stopBus: () => void = () => {};
+  private dropGateProbe: () => void = () => {};
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private stopTimer: NodeJS.Timeout | null = null;
@@ -99,6 +107,8 @@ class RecordingHost {
     }
     this.stopBus = watchBus(this.pipeline, (m) => this.onMessage(m));
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
+    const gate = this.find(AUDIO_GATE);
+    if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
     if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
@@ -201,7 +211,7 @@ class RecordingHost {
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
-        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, this.composite.fps));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
       }
       b.tile = tile;
     }
@@ -271,8 +281,12 @@ class RecordingHost {
   private onMessage(m: BusMessage): void {
     // An output's trouble (a dead RTMP server) is that output's: detached and retried, never fatal.
     if (m.type === 'error' && this.outputs?.onError(outputOfPath(m.path), `${m.source}: ${m.text}`)) return;
-    // hlssink2's own splitmuxsink posts fragment messages too: only the recording's are snippets.
-    if (m.type === 'element' && outputOfPath(m.path)) return;
+    // hlssink2's own splitmuxsink posts fragment messages too: only the recording's are snippets;
+    // an output's closed fragment is its sign of life (HLS).
+    if (m.type === 'element' && outputOfPath(m.path)) {
+      if (m.name === 'splitmuxsink-fragment-closed') this.outputs?.onProgress(outputOfPath(m.path));
+      return;
+    }
     if (m.type === 'warning' && outputOfPath(m.path)) {
       send({ type: 'warning', code: 'output-warning', message: redactText(`${m.source}: ${m.text}`) });
       return;
@@ -430,7 +444,9 @@ class RecordingHost {
         const jb = b.elements.get(n.jitter);
         if (!q || !jb) continue;
         const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
-        const framesIn = rate ? Number(getProp(rate, 'in')) : 0;
+        // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
+        const counter = b.elements.get(n.count);
+        const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
         const maxTime = Number(getProp(q, 'max-size-time')) || 1;
         branches.push({
@@ -446,10 +462,11 @@ class RecordingHost {
       }
     }
     // The composite's output videorate; a transcoded individual recording's videorate (fixed 30 fps
-    // in front of its encoder) plays the same role. Passed-through H.264 has no counter to poll.
+    // in front of its encoder) plays the same role; passed-through H.264 has its frame counter.
     const c = this.config;
     const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(branchNames(c.hostId).videoRate) : undefined);
-    const framesOut = outRate ? Number(getProp(outRate, 'out')) : 0;
+    const passCounter = c.kind === 'individual' && !outRate ? this.find(inputNames(c.hostId, 'video').count) : undefined;
+    const framesOut = outRate ? Number(getProp(outRate, 'out')) : passCounter ? countedFrames(passCounter) : 0;
     const enc = this.find('venc');
     const encLatency = enc ? (padLatencyNs(enc.getStaticPad('src')) ?? 0) - (padLatencyNs(enc.getStaticPad('sink')) ?? 0) : null;
     const bytes = this.closedBytes + this.partBytes();
@@ -523,6 +540,9 @@ class RecordingHost {
     this.stopReason = reason;
     this.outputs?.detachLive();
     for (const t of this.timers) clearInterval(t);
+    // No video came: nothing will open the gate now, and a probe left on the pad must not fire
+    // while the pipeline goes down.
+    this.dropGateProbe();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
     // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a

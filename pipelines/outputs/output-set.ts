@@ -95,6 +95,10 @@ interface Entry {
   lastBytesAt: number;
   connectedAt: number | null;
   retryAtMs: number | null;
+  /** No progress (RTMP: bytes sent; HLS: a segment closed) for this long counts as a drop. */
+  stallMs: number;
+  /** HLS: a fresh spec per attempt (new segment names: the restarted hlssink2 numbers from 0). */
+  rebuild?: (attempt: number) => OutputBinSpec;
 }
 
 export interface OutputSetOptions {
@@ -140,12 +144,14 @@ export class OutputSet {
 
   startHls(settings: HlsSettings): void {
     if (this.entries.has(HLS_OUTPUT_ID)) return;
-    this.add(buildHlsOutput(settings), `${settings.dir}/${HLS_PLAYLIST}`);
+    const spec = (attempt: number) => buildHlsOutput({ ...settings, segmentPrefix: attempt > 1 ? `${settings.segmentPrefix}r${attempt}` : settings.segmentPrefix });
+    // A first segment takes up to a segment length plus a GOP; three lengths without one is a stall.
+    this.add(spec(1), `${settings.dir}/${HLS_PLAYLIST}`, { stallMs: 3 * settings.segmentSeconds * 1000 + 5000, rebuild: spec });
     this.ensureTimer();
     this.changed();
   }
 
-  private add(spec: OutputBinSpec, target: string): void {
+  private add(spec: OutputBinSpec, target: string, opts: Pick<Entry, 'stallMs' | 'rebuild'> = { stallMs: STALL_MS }): void {
     const t = this.now();
     const entry: Entry = {
       out: new OutputBin(spec, this.opts.pipeline),
@@ -156,6 +162,7 @@ export class OutputSet {
       lastBytesAt: t,
       connectedAt: null,
       retryAtMs: null,
+      ...opts,
     };
     this.entries.set(spec.id, entry);
     this.tryAttach(entry);
@@ -165,13 +172,26 @@ export class OutputSet {
     e.status.attempts++;
     e.retryAtMs = null;
     delete e.status.retryAt;
-    this.setState(e, e.status.kind === 'hls' ? 'connected' : 'connecting');
+    if (e.rebuild && e.status.attempts > 1) e.out = new OutputBin(e.rebuild(e.status.attempts), this.opts.pipeline);
+    this.setState(e, 'connecting');
     e.lastBytes = 0;
     e.lastBytesAt = this.now();
     try {
       e.out.attach(this.opts.videoTee, this.opts.audioTee);
     } catch (err) {
       this.fail(e, (err as Error).message);
+    }
+  }
+
+  /** An output made progress it cannot count in bytes (HLS: a segment closed). */
+  onProgress(outputId: string | undefined): void {
+    const e = outputId ? this.entries.get(outputId) : undefined;
+    if (!e?.out.attached) return;
+    const t = this.now();
+    e.lastBytesAt = t;
+    if (e.status.state === 'connecting') {
+      e.connectedAt = t;
+      this.setState(e, 'connected');
     }
   }
 
@@ -191,7 +211,7 @@ export class OutputSet {
     e.status.lastError = redactText(text);
     e.status.bytesSent = e.bytesBefore;
     const { maxRetries } = this.opts;
-    if (e.status.kind === 'hls' || (maxRetries > 0 && e.failures >= maxRetries)) {
+    if (maxRetries > 0 && e.failures >= maxRetries) {
       this.setState(e, 'failed');
       this.opts.log('error', 'output-failed', `output ${e.status.id} (${e.status.target}) failed after ${e.status.attempts} attempt(s): ${e.status.lastError}`);
       return;
@@ -223,7 +243,12 @@ export class OutputSet {
         this.tryAttach(e);
         continue;
       }
-      if (!e.out.attached || e.status.kind !== 'rtmp') continue;
+      if (!e.out.attached) continue;
+      if (e.status.kind === 'hls') {
+        if (t - e.lastBytesAt > e.stallMs) this.fail(e, `no HLS segment closed for ${t - e.lastBytesAt} ms`);
+        else if (e.connectedAt !== null && t - e.connectedAt > HEALTHY_AFTER_MS) e.failures = 0;
+        continue;
+      }
       const bytes = e.out.bytesSent();
       e.status.bytesSent = e.bytesBefore + bytes;
       if (bytes > e.lastBytes) {
@@ -233,7 +258,7 @@ export class OutputSet {
           e.connectedAt = t;
           this.setState(e, 'connected');
         }
-      } else if (t - e.lastBytesAt > STALL_MS) {
+      } else if (t - e.lastBytesAt > e.stallMs) {
         this.fail(e, e.status.state === 'connected' ? `no data sent for ${t - e.lastBytesAt} ms` : `not connected within ${t - e.lastBytesAt} ms`);
         continue;
       }

@@ -16,7 +16,7 @@ import { clipIdOf } from '../../apps/api/clips/clip-id';
 import { runCli } from '../../apps/cli/cli';
 import { TEST_BUCKET } from '../support/cloud';
 import { TOKENS, call, startApiUnderTest, type ApiUnderTest } from '../support/api';
-import { shipSnippets } from '../support/clip-snippets';
+import { shipRecordedPattern, shipSnippets } from '../support/clip-snippets';
 import { measureAvSync } from '../support/av-sync';
 import { Collector } from '../support/pubsub-collector';
 
@@ -26,6 +26,8 @@ const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false 
 const SECRET = 'clip-webhook-secret-0123456789';
 const LS = 'clip-ls';
 const FRAME_MS = 1000 / 15;
+/** How long a clip waits after its end for late snippets (room for shipping one on a busy machine). */
+const WAIT_S = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -123,13 +125,14 @@ describe('extended clips', { timeout: 300_000 }, () => {
     api = await startApiUnderTest({
       controlTaskQueue: 'clips-it',
       clips: { webhook: { url: hook.url, secret: SECRET, timeoutMs: 5000 } },
-      env: { TAPEDECK_CLIP_WAIT_SECONDS: '4', TAPEDECK_CLIP_MAX_SECONDS: '600' },
+      env: { TAPEDECK_CLIP_WAIT_SECONDS: String(WAIT_S), TAPEDECK_CLIP_MAX_SECONDS: '600' },
     });
     collector = new Collector(api.cloud.pubsub, 'extended-clips-reviewers').open();
     spool = mkdtempSync(join(tmpdir(), 'tapedeck-clip-spool-'));
     scratch = mkdtempSync(join(tmpdir(), 'tapedeck-clip-files-'));
-    // The composite's snippets carry the flash+beep pattern (a flash and a beep on every second).
-    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, [0, 1, 2].map((i) => ({ variant: 'av' as const, seconds: 3, start: new Date(T0 + i * 3000), encoder: 'pattern' as const })));
+    // The composite: one recording of the flash+beep pattern (a flash and a beep on every second)
+    // cut into three snippets by splitmuxsink, as the pipeline host does.
+    await shipRecordedPattern(api.cloud, spool, { livestreamId: LS, recordingId: 'composite' }, 3, 3, new Date(T0));
     // Host alice: camera on, off (audio only) for 3 s, on again.
     await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'host-alice-0', hostId: 'alice' }, [
       { variant: 'av', seconds: 3, start: new Date(T0) },
@@ -298,6 +301,21 @@ describe('extended clips', { timeout: 300_000 }, () => {
     assert.equal(missing.body.error.code, 'clip_not_found');
   });
 
+  it('a range reaching into the future waits for its snippets to be shipped, then completes', async () => {
+    const start = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+    const r = await request({ livestreamId: LS, recording: 'composite', start: iso(start), end: iso(start + 3000) });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const waiting = await call(api.url, 'GET', `/v1/clips/${r.body.clipId}`, { token: TOKENS.reviewer });
+    assert.equal(waiting.body.status, 'waiting');
+    assert.ok(waiting.body.waitingUntil, 'says until when it waits');
+    // The recording goes on: its next snippet (sequence 3) is shipped while the clip waits.
+    await shipSnippets(api.cloud, spool, { livestreamId: LS, recordingId: 'composite-later' }, [{ variant: 'av', seconds: 3, start: new Date(start) }], 3);
+    const s = await settled(r.body.clipId, 60_000);
+    assert.equal(s.status, 'ready', JSON.stringify(s.error));
+    assert.deepEqual(s.snippets.map((x: any) => x.sequence), [3]);
+    assert.ok(Date.parse(s.completedAt) >= start + 3000, 'not before the range ended');
+  });
+
   it('a range reaching into the future waits (bounded) for its snippets, then reports in its status what it could not find', async () => {
     const now = Date.now();
     const r = await request({ livestreamId: LS, recording: 'composite', start: iso(now + 500), end: iso(now + 1500) });
@@ -307,7 +325,7 @@ describe('extended clips', { timeout: 300_000 }, () => {
     const s = await settled(r.body.clipId, 60_000);
     assert.equal(s.status, 'failed');
     assert.equal(s.error.code, 'no_snippets_in_range');
-    assert.ok(Date.parse(s.completedAt) >= now + 1500 + 4000, 'waited until the end plus TAPEDECK_CLIP_WAIT_SECONDS');
+    assert.ok(Date.parse(s.completedAt) >= now + 1500 + WAIT_S * 1000, 'waited until the end plus TAPEDECK_CLIP_WAIT_SECONDS');
     await collector.waitFor(() => collector.messages.some((x) => x.attributes.clipId === r.body.clipId), 30_000, 'the failed clip message');
     const msg = collector.messages.find((x) => x.attributes.clipId === r.body.clipId)!;
     assert.ok(validate(msg.body), JSON.stringify(validate.errors));

@@ -72,8 +72,11 @@ test('5% loss and 5% reordering: composite and individual VP8 snippets stay play
   // stats: the transcoded individual recording counts its output frames like the composite
   const lastStats = (r: typeof comp) => [...r.events].reverse().find((e): e is Extract<HostEvent, { type: 'stats' }> => e.type === 'stats')!.stats;
   const indStats = lastStats(ind);
-  // (counts, not rates: the machine is shared, so no wall-clock speed is asserted)
-  assert.ok(indStats.framesOut > 150 && indStats.fpsOut > 0, `individual output frames ${indStats.framesOut}, ${indStats.fpsOut.toFixed(1)} fps`);
+  // (counts, not rates: the machine is shared, so no wall-clock speed is asserted). With 5% loss a
+  // whole stats interval can pass without a decodable frame (a lost keyframe), so the fps of the
+  // last interval may be 0: some interval had frames out.
+  const fpsOut = ind.events.flatMap((e) => (e.type === 'stats' ? [e.stats.fpsOut] : []));
+  assert.ok(indStats.framesOut > 150 && Math.max(...fpsOut) > 0, `individual output frames ${indStats.framesOut}, ${fpsOut.map((f) => f.toFixed(1)).join(' ')} fps`);
   const vIn = indStats.branches.find((b) => b.media === 'video')!;
   // with 5% loss the depayloader drops every frame after a loss until the next keyframe (1 s GOP):
   // far fewer frames come in than go out (videorate repeats the last good one)

@@ -66,13 +66,7 @@ const noErrors = (rec: LiveRecording) => rec.events.filter((e): e is Extract<Hos
 
 test(
   'A/V sync within one frame in every snippet: H.264 passthrough, VP8 transcode, composite tile, across a join and a camera toggle',
-  {
-    timeout: 150_000,
-    // Known pipeline bug (issue 3): on a loaded machine the first snippet of a recording that
-    // starts while media already flows is sometimes written with an empty video track (no sample
-    // description), which ffmpeg cannot open. Until it is fixed this test reports, not fails.
-    todo: 'intermittent: first snippet with an empty video track under load',
-  },
+  { timeout: 150_000 },
   async (t) => {
   const live = await LiveSession.open({ livestreamId: 'ls-sync', sender: { rtcp: 'next-port' } });
   sessions.push(live);
@@ -81,6 +75,7 @@ test(
   // one sender for both: their flashes and beeps share one clock, so h's beeps in the composite's
   // mix coincide with v's flashes instead of landing next to them
   await live.addHosts([h, v]);
+  const compStartedAt = Date.now();
   const comp = await live.record((dir) => compositeConfig(dir, [v], { snippetSeconds: SNIPPET }));
   const indH = await live.record((dir) => individualConfig(dir, h, 'av', { snippetSeconds: SNIPPET }));
   const indV = await live.record((dir) => individualConfig(dir, v, 'av', { snippetSeconds: SNIPPET }));
@@ -107,24 +102,22 @@ test(
     // h's own recording saw neither change; v's saw the camera toggle
     'individual H.264': await syncPerSnippet(indH, {}, []),
     'individual VP8': await syncPerSnippet(indV, {}, events.filter((e) => e.what.startsWith('camera'))),
-    composite: await syncPerSnippet(comp, { crop }, events),
+    // The composite's first flash is often one canvas frame (66.7 ms) off the rest (see the README,
+    // Measured): its first 2 s count as a change too.
+    composite: await syncPerSnippet(comp, { crop }, [{ what: 'composite start', atMs: compStartedAt, settleMs: 2000 }, ...events]),
   };
   t.diagnostic(JSON.stringify(results));
-  // The flashes right after a join or around a camera toggle are kept apart: one pair there has
-  // measured 240-300 ms off (the first flash after the camera came back), see the todo test below.
+  // The flashes right after the start, a join or around a camera toggle are kept apart: one pair
+  // there has measured 240-300 ms off (the first flash after the camera came back), see the todo
+  // test below.
   const transient = Object.entries(results).flatMap(([name, r]) => r.flatMap((x) => x.transient.map((o) => ({ name, o }))));
-  await t.test('flashes right after the join and the camera toggle are within one frame too', { todo: 'one pair around a camera resume measured -177 to -350 ms in the transcoded individual recording; the composite up to 83 ms' }, () => {
+  await t.test('flashes right after the start, the join and the camera toggle are within one frame too', { todo: 'the first flash after a camera resume: -177 to -350 ms in the transcoded individual recording, +148 to +296 ms in the composite; the composite\'s first flash one canvas frame off the rest' }, () => {
     for (const { name, o } of transient) assert.ok(Math.abs(o) <= (name === 'composite' ? 1000 / 15 : 1000 / 30), `${name}: ${o} ms`);
   });
   // about one flash per second; a snippet during the camera-off period may have none
   assertWithin('individual H.264', results['individual H.264'], 1000 / 30, (_s, i) => (i < results['individual H.264'].length - 1 ? 2 : 0));
   assertWithin('individual VP8', results['individual VP8'], 1000 / 30, () => 0);
-  // The composite has measured from -61 to +83 ms, stepping by about one composite frame when the
-  // layout changes: asserted within 1.5 frames here, within one frame as a todo.
-  assertWithin('composite', results.composite, 1.5 * (1000 / 15), () => 0);
-  await t.test('the composite tile is within one frame in every snippet', { todo: 'measured -61 to +83 ms over four runs (one frame: 66.7 ms)' }, () => {
-    assertWithin('composite', results.composite, 1000 / 15, () => 0);
-  });
+  assertWithin('composite', results.composite, 1000 / 15, () => 0);
   for (const [name, r] of Object.entries(results)) {
     const pairs = r.reduce((n, s) => n + s.offsets.length, 0);
     assert.ok(pairs >= 8, `${name}: ${pairs} flash/beep pairs measured outside the changes`);
@@ -162,11 +155,8 @@ test('a sender whose audio lags 120 ms is brought within one frame by set-sync f
   assert.ok(controlOffsets.length >= 4);
   const controlMean = mean(controlOffsets);
   assert.ok(controlMean > 80, `without set-sync the audio is late by about the sender's lag (${controlMean.toFixed(1)} ms)`);
-  // The composite follows the estimate; its residual varies by run like the unskewed composite's.
+  // The composite follows the estimate.
   const composite = mean(afterFix(results.composite).flatMap((x) => x.offsets));
   assert.ok(composite < controlMean - 40, `set-sync moved the composite's audio towards its video (${composite.toFixed(1)} vs ${controlMean.toFixed(1)} ms)`);
-  assertWithin('synced composite', afterFix(results.composite), 1.5 * (1000 / 15), () => 2);
-  await t.test('the corrected composite is within one frame', { todo: 'measured 27 to 82 ms over five runs after correcting 120 ms (one frame: 66.7 ms)' }, () => {
-    assertWithin('synced composite', afterFix(results.composite), 1000 / 15, () => 2);
-  });
+  assertWithin('synced composite', afterFix(results.composite), 1000 / 15, () => 2);
 });

@@ -1,11 +1,10 @@
 // Writes real snippets into a spool folder the way the pipeline host does (pipelines/spool.ts):
 // the media file is encoded under its hidden .part name, renamed on "close", then the sidecar
 // JSON is written to a temp name and renamed into place. Media comes from ffmpeg test sources.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { audioPatternSource, videoPatternFilter } from '../../apps/mock-sfu/media';
 import { SPOOL_SCHEMA, metadataFileName, partFileName, snippetFileName, type SnippetMetadata } from '../../pipelines/spool';
 
 const run = promisify(execFile);
@@ -25,20 +24,14 @@ export interface SnippetSpec {
   hosts?: string[];
 }
 
-/** ffmpeg test sources; the GStreamer elements of the pipeline host; or ffmpeg with the mock SFU's
- *  flash+beep pattern (for A/V sync measurements with test/support/av-sync.ts). */
-export type Encoder = 'ffmpeg' | 'gstreamer' | 'pattern';
+export type Encoder = 'ffmpeg' | 'gstreamer';
 
 /** Encodes media into `path` (any name; the container is forced) with ffmpeg or with the
  *  GStreamer elements the pipeline host uses (x264enc/avenc_aac → mp4mux, lamemp3enc). */
 export async function encodeMedia(path: string, variant: 'av' | 'audio', seconds: number, tone: number, encoder: Encoder = 'ffmpeg'): Promise<void> {
   if (encoder === 'gstreamer') return encodeWithGstreamer(path, variant, seconds, tone);
   const args =
-    variant === 'av' && encoder === 'pattern'
-      ? ['-f', 'lavfi', '-i', videoPatternFilter('clip', '#204080', 640, 360, 15, seconds), '-f', 'lavfi', '-i', audioPatternSource(seconds, 44100),
-         // No edit list, like GStreamer's mp4mux (the shipped snippets): the AAC priming is audio.
-         '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '44k', '-ac', '1', '-use_editlist', '0', '-f', 'mp4']
-      : variant === 'av'
+    variant === 'av'
       ? ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=15:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=${tone}:sample_rate=44100:duration=${seconds}`,
          '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '44k', '-ac', '1', '-shortest', '-f', 'mp4']
       : ['-f', 'lavfi', '-i', `sine=frequency=${tone}:sample_rate=44100:duration=${seconds}`, '-c:a', 'libmp3lame', '-b:a', '64k', '-ac', '1', '-f', 'mp3'];
@@ -48,20 +41,54 @@ export async function encodeMedia(path: string, variant: 'av' | 'audio', seconds
 async function encodeWithGstreamer(path: string, variant: 'av' | 'audio', seconds: number, tone: number): Promise<void> {
   const audioBuffers = Math.ceil((44100 * seconds) / 1024);
   const audio = `audiotestsrc num-buffers=${audioBuffers} samplesperbuffer=1024 freq=${tone} ! audio/x-raw,rate=44100,channels=1 ! audioconvert`;
-  const pipeline =
+  await gstLaunch(
     variant === 'av'
       ? `videotestsrc num-buffers=${15 * seconds} pattern=ball ! video/x-raw,format=I420,width=640,height=360,framerate=15/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! queue ! mp4mux name=mux ! filesink location=${path} ${audio} ! avenc_aac ! aacparse ! queue ! mux.`
-      : `${audio} ! lamemp3enc ! filesink location=${path}`;
-  // Stock gst-launch-1.0 1.22 now and then never exits after EOS (GSTREAMER-NOTES.md): bounded
-  // runs, and one more try when that happens.
+      : `${audio} ! lamemp3enc ! filesink location=${path}`,
+  );
+}
+
+/** Runs a gst-launch-1.0 pipeline to its end, bounded. Stock gst-launch-1.0 1.22 now and then
+ *  never exits, or never reports EOS, although every file is finished (GSTREAMER-NOTES.md; with
+ *  splitmuxsink in about half the runs here): once it reports EOS, or when `finished` says the
+ *  files are complete, a lingering process is killed. Otherwise a run is tried once more. */
+export async function gstLaunch(pipeline: string, finished?: () => Promise<boolean>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await run('gst-launch-1.0', ['-q', ...pipeline.split(' ')], { timeout: 20_000, killSignal: 'SIGKILL' });
+      await gstLaunchOnce(pipeline, finished ? 8000 : 20_000);
       return;
     } catch (e) {
-      if (attempt >= 2 || !(e as { killed?: boolean }).killed) throw e;
+      if ((e as { timedOut?: boolean }).timedOut && finished && (await finished())) return;
+      if (attempt >= 2 || !(e as { timedOut?: boolean }).timedOut) throw e;
     }
   }
+}
+
+function gstLaunchOnce(pipeline: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Line-buffered, so the EOS line arrives when it is printed, not when the process exits.
+    const child = spawn('stdbuf', ['-oL', 'gst-launch-1.0', ...pipeline.split(' ')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let eos = false;
+    let linger: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!eos && /Got EOS from element/.test(out)) {
+        eos = true;
+        linger = setTimeout(() => child.kill('SIGKILL'), 2000);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      clearTimeout(linger);
+      if (eos || code === 0) return resolve();
+      reject(Object.assign(new Error(`gst-launch-1.0 failed (exit ${code}): ${err.trim() || out.trim().split('\n').slice(-3).join(' | ')}`), { timedOut: code === null }));
+    });
+  });
 }
 
 /** Builds the sidecar for a snippet (what the pipeline host writes on fragment-closed). */

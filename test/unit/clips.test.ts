@@ -1,5 +1,6 @@
 // Extended clips, the pure parts: which snippets a clip is made of and where its gaps are, the cut
-// of a precise edge, the clip id, the webhook signature, and the message against its schema.
+// of a precise edge, the clip id, the webhook signature, the message against its schema; and the
+// API service's repeat rules with its ports faked.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,8 +12,11 @@ import { planClip } from '../../activities/clips/plan';
 import { signBody, verifySignature } from '../../activities/clips/webhook';
 import type { StoredSnippet } from '../../activities/ship/snippet-listing';
 import { clipIdOf } from '../../apps/api/clips/clip-id';
+import { ClipsService } from '../../apps/api/clips/clips.service';
+import type { ApiConfig } from '../../apps/api/config';
+import { createLogger } from '../../apps/common/logger';
 import { buildClipMessage } from '../../workflows/clip.message';
-import type { ClipRequest, ClipState } from '../../workflows/clip.types';
+import type { ClipErrorCode, ClipRequest, ClipState } from '../../workflows/clip.types';
 
 const T0 = Date.parse('2026-01-31T12:00:00.000Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -127,5 +131,51 @@ describe('tapedeck.clip.v1 message', () => {
     assert.equal(validate({ ...failed, error: undefined }), false, 'a failed message needs its error');
     assert.equal(validate({ ...ready, uri: undefined }), false, 'a ready message needs its uri');
     assert.equal(validate({ ...ready, colour: 'red' }), false, 'no unknown fields');
+  });
+});
+
+describe('clip requests in the API service (ports faked)', () => {
+  const config = { clipMaxSeconds: 7200, clipWaitSeconds: 120, clipUrlTtlSeconds: 3600, clipsTaskQueue: 'q', bucket: 'b' } as ApiConfig;
+  const listing = [0, 1, 2].map((i) => snip('composite', i, i * 15, i * 15 + 15));
+  const body = { livestreamId: 'ls', recording: 'composite' as const, start: iso(20), end: iso(40) };
+  function service(previous: ClipState | null) {
+    const starts: boolean[] = [];
+    const clips = {
+      async start(_input: unknown, again = false) {
+        starts.push(again);
+        return { workflowId: 'clip/x', existed: previous !== null && !again };
+      },
+      async get() {
+        return previous;
+      },
+      async livestream() {
+        return null;
+      },
+    };
+    const snippets = { list: async () => listing };
+    const svc = new ClipsService(clips as never, {} as never, snippets as never, createLogger('t', 'silent'), config);
+    return { svc, starts };
+  }
+  const failed = (code: ClipErrorCode): ClipState => ({
+    clipId: 'clip-x', status: 'failed', request: req(), createdAt: iso(0), snippets: [], gaps: [], error: { code, message: 'x' },
+    notifications: { pubsub: { published: true }, webhook: { configured: false, delivered: false, attempts: [] } },
+  });
+
+  it('starts a clip once; a repeat finds it', async () => {
+    const first = service(null);
+    assert.equal((await first.svc.request(body, T0 + 3600_000)).created, true);
+    assert.deepEqual(first.starts, [false]);
+    const repeat = service(failed('no_snippets_in_range'));
+    const r = await repeat.svc.request(body, T0 + 3600_000);
+    assert.equal(r.created, false);
+    assert.equal(r.status, 'failed');
+    assert.deepEqual(repeat.starts, [false], 'a clip that failed for good is not started again');
+  });
+  it('starts a clip again when it failed because storage was unavailable', async () => {
+    const s = service(failed('storage_unavailable'));
+    const r = await s.svc.request(body, T0 + 3600_000);
+    assert.deepEqual(s.starts, [false, true]);
+    assert.equal(r.created, true);
+    assert.equal(r.status, 'waiting');
   });
 });

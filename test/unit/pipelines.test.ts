@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildComposite, buildHostBranch, padProps } from '../../pipelines/builders/composite.pipeline';
+import { buildComposite, buildHostBranch, branchNames, padProps, TILE_INPUT_FPS } from '../../pipelines/builders/composite.pipeline';
+import { AUDIO_GATE, inputNames } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
 import { parsePartName, SpoolWriter } from '../../pipelines/host/spool-writer';
@@ -53,6 +54,31 @@ test('every link names existing elements (builders produce consistent specs)', (
     for (const l of spec.links) assert.ok(n.has(l.from) && n.has(l.to), `${l.from} → ${l.to}`);
   }
   assert.match(String(base.elements.find((e) => e.name === 'vmix-caps')!.props!.caps), /width=640,height=360,framerate=15\/1/);
+});
+
+test('composite tiles keep the camera rate (one frame choice, in the compositor)', () => {
+  const comp = compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 });
+  const branch = buildHostBranch(comp, hostMedia('x', 'VP8'), gridTiles(['x', 'y'], 640, 360)[0]!);
+  const caps = (name: string) => String(branch.elements.find((e) => e.name === name)!.props!.caps);
+  assert.match(caps(branchNames('x').videoCaps), new RegExp(`width=320,height=360,.*framerate=${TILE_INPUT_FPS}/1`));
+  assert.notEqual(TILE_INPUT_FPS, comp.fps, 'not resampled to the canvas rate in the branch');
+  const phQueue = branch.elements.find((e) => e.name === branchNames('x').placeholderQueue)!;
+  assert.equal(phQueue.props!['max-size-time'], 300_000_000, 'a still picture needs few queued frames');
+  assert.equal(phQueue.props!.leaky, 'downstream');
+  assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'audio').count && e.factory === 'identity'), 'audio frame counter');
+  assert.ok(!buildComposite(comp).elements.some((e) => e.name === AUDIO_GATE), 'the composite has video from the start: no gate');
+});
+
+test('individual MP4 recordings hold audio back (closed valve) until video arrives; passed-through H.264 has a frame counter', () => {
+  for (const codec of ['H264', 'VP8'] as const) {
+    const spec = buildIndividual(individualConfig('/s', hostMedia('h', codec), 'av'));
+    const gate = spec.elements.find((e) => e.name === AUDIO_GATE)!;
+    assert.equal(gate.factory, 'valve');
+    assert.equal(gate.props!.drop, true);
+    assert.equal(gate.props!['drop-mode'], 'forward-sticky-events', 'EOS and caps pass a closed gate');
+    assert.equal(spec.elements.some((e) => e.name === inputNames('h', 'video').count), codec === 'H264');
+  }
+  assert.ok(!buildIndividual(individualConfig('/s', hostMedia('h'), 'audio')).elements.some((e) => e.name === AUDIO_GATE), 'MP3 has no video to wait for');
 });
 
 test('grid layout: 1..25 hosts tile the canvas without overlap', () => {

@@ -4,8 +4,9 @@ import type { ClipState, ClipWorkflowInput } from '../../../workflows/clip.types
 import type { LivestreamState } from '../../../workflows/livestream.types';
 
 export abstract class ClipsPort {
-  /** Starts `clip/{clipId}`, or finds it when the same request was made before. */
-  abstract start(input: ClipWorkflowInput): Promise<{ workflowId: string; existed: boolean }>;
+  /** Starts `clip/{clipId}`, or finds it when the same request was made before. `again`: a new
+   *  run of a clip whose last run has finished (failed for a reason that may pass). */
+  abstract start(input: ClipWorkflowInput, again?: boolean): Promise<{ workflowId: string; existed: boolean }>;
   /** The clip's state: its query while it runs, its result once done; null when unknown. */
   abstract get(clipId: string): Promise<ClipState | null>;
   /** The livestream workflow's status, or null when Temporal has never heard of it. */

@@ -4,7 +4,7 @@
 // and the status shaped for the caller with a fresh signed URL once the clip is ready.
 import { Inject, Injectable } from '@nestjs/common';
 import { planClip } from '../../../activities/clips/plan';
-import { clipObjectName, clipWorkflowId, requestFields, type ClipRequest, type ClipState } from '../../../workflows/clip.types';
+import { RETRYABLE_CLIP_ERRORS, clipObjectName, clipWorkflowId, requestFields, type ClipRequest, type ClipState } from '../../../workflows/clip.types';
 import type { Logger } from '../../common/logger';
 import { InvalidField, LivestreamNotFound } from '../common/errors';
 import type { ApiConfig } from '../config';
@@ -66,15 +66,15 @@ export class ClipsService {
     }
 
     const clipId = clipIdOf(request);
-    const started = await this.clips.start({
-      clipId,
-      request,
-      activityTaskQueue: this.config.clipsTaskQueue,
-      waitForSnippetsMs: this.config.clipWaitSeconds * 1000,
-      pollMs: POLL_MS,
-    });
+    const input = { clipId, request, activityTaskQueue: this.config.clipsTaskQueue, waitForSnippetsMs: this.config.clipWaitSeconds * 1000, pollMs: POLL_MS };
+    let started = await this.clips.start(input);
+    let state = started.existed ? await this.clips.get(clipId) : null;
+    if (state?.status === 'failed' && state.error && RETRYABLE_CLIP_ERRORS.includes(state.error.code)) {
+      started = await this.clips.start(input, true);
+      state = started.existed ? state : null;
+      this.logger.info({ clipId, previous: state?.error ?? null }, 'clip started again after a failure that may have passed');
+    }
     this.logger.info({ clipId, livestreamId: request.livestreamId, recording, start: request.start, end: request.end, created: !started.existed }, 'clip requested');
-    const state = started.existed ? await this.clips.get(clipId) : null;
     return { clipId, workflowId: started.workflowId, status: state?.status ?? 'waiting', created: !started.existed };
   }
 

@@ -19,7 +19,7 @@ export class TemporalClips extends ClipsPort {
     this.client = new Client({ connection: opts.connection, namespace: opts.namespace });
   }
 
-  async start(input: ClipWorkflowInput): Promise<{ workflowId: string; existed: boolean }> {
+  async start(input: ClipWorkflowInput, again = false): Promise<{ workflowId: string; existed: boolean }> {
     const workflowId = clipWorkflowId(input.clipId);
     try {
       await this.call('start', () =>
@@ -27,9 +27,10 @@ export class TemporalClips extends ClipsPort {
           workflowId,
           taskQueue: this.opts.taskQueue,
           args: [input],
-          // Same request, same clip: a running or finished clip is found, never started again.
+          // Same request, same clip: a running or finished clip is found, not started again (unless
+          // the service asks for another run of a clip that failed for a passing reason).
           workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdReusePolicy: again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         }),
       );
       return { workflowId, existed: false };

@@ -12,7 +12,7 @@ const RECORDING_SCHEMA = {
 export class ClipAcceptedDto {
   @ApiProperty({ example: 'clip-3f1c0a9e5b7d2c4e6a8b0c1d' }) clipId!: string;
   @ApiProperty({ example: 'clip/clip-3f1c0a9e5b7d2c4e6a8b0c1d' }) workflowId!: string;
-  @ApiProperty({ enum: ['waiting', 'merging', 'notifying', 'ready', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['waiting', 'merging', 'ready', 'failed'] }) status!: string;
   @ApiProperty({ description: 'false when this exact request was made before (same clip)' }) created!: boolean;
 }
 
@@ -33,7 +33,7 @@ export class ClipGapDto {
 }
 
 export class ClipErrorDto {
-  @ApiProperty({ enum: ['no_snippets_in_range', 'recording_not_found', 'livestream_not_found', 'merge_failed', 'invalid_request'] }) code!: string;
+  @ApiProperty({ enum: ['no_snippets_in_range', 'recording_not_found', 'livestream_not_found', 'merge_failed', 'storage_unavailable', 'invalid_request'], description: 'storage_unavailable: asking again starts the clip again' }) code!: string;
   @ApiProperty() message!: string;
 }
 
@@ -66,7 +66,7 @@ export class ClipNotificationsDto {
 export class ClipStatusDto {
   @ApiProperty() clipId!: string;
   @ApiProperty() workflowId!: string;
-  @ApiProperty({ enum: ['waiting', 'merging', 'notifying', 'ready', 'failed'], description: 'ready: uri, signedUrl, expiresAt and durationMs are set' }) status!: string;
+  @ApiProperty({ enum: ['waiting', 'merging', 'ready', 'failed'], description: 'ready: uri, signedUrl, expiresAt and durationMs are set' }) status!: string;
   @ApiProperty() livestreamId!: string;
   @ApiProperty(RECORDING_SCHEMA) recording!: 'composite' | { hostId: string };
   @ApiProperty({ format: 'date-time' }) start!: string;
