@@ -73,6 +73,8 @@ export class MediaSession extends EventEmitter<{ event: [MediaSessionEvent] }> {
   /** Hosts being opened: a second addHost for the same id waits for the first. */
   private readonly opening = new Map<string, Promise<HostEndpoints>>();
   private readonly recordings = new Map<string, Attached>();
+  /** Why each recording that left was detached (its exit reason, for instance), for errors. */
+  private readonly detachedBecause = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly options: MediaSessionOptions) {
@@ -181,6 +183,7 @@ export class MediaSession extends EventEmitter<{ event: [MediaSessionEvent] }> {
     const r = this.recordings.get(recordingId);
     if (!r) return false;
     this.recordings.delete(recordingId);
+    this.detachedBecause.set(recordingId, reason);
     r.recording.off('event', r.onEvent);
     r.recording.off('exit', r.onExit);
     for (const hostId of r.inputs.keys()) this.hosts.get(hostId)?.ingest.unsubscribe(recordingId);
@@ -251,7 +254,10 @@ export class MediaSession extends EventEmitter<{ event: [MediaSessionEvent] }> {
 
   private recording(recordingId: string): Attached {
     const r = this.recordings.get(recordingId);
-    if (!r) throw new MediaSessionError('UnknownRecording', `recording ${recordingId} is not attached to livestream ${this.livestreamId}`);
+    if (!r) {
+      const why = this.detachedBecause.get(recordingId);
+      throw new MediaSessionError('UnknownRecording', `recording ${recordingId} is not attached to livestream ${this.livestreamId}${why ? ` (detached: ${why})` : ''}`);
+    }
     return r;
   }
 

@@ -29,9 +29,10 @@ import { OUTPUT_RATE, aacEncoder, inputNames, jitterLatencyMs, FLOAT_MIX_CAPS, q
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
 export const AUDIO_LIMITER = 'alimit';
-/** The limiter leaves the mix alone up to this amplitude (about −3 dBFS) and compresses what is
- *  above it 10:1, so four hosts at −6 dBFS at once stay below full scale. */
-export const LIMITER_THRESHOLD = 0.7;
+/** The limiter leaves the mix alone up to this amplitude (−6 dBFS) and compresses what is above
+ *  it 10:1, so three hosts at −6 dBFS at once peak near −4 dBFS, with room for the AAC encoder's
+ *  overshoot on sharp edges (up to about 2 dB at 44 kbit/s) below the moderator's −1 dBFS. */
+export const LIMITER_THRESHOLD = 0.5;
 export const LIMITER_RATIO = 0.1;
 export const VIDEO_ENCODER = 'venc';
 /**
@@ -88,7 +89,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config), 'ignore-inactive-pads': true } },
     // Hosts speaking at once sum above full scale: the mix (in float) goes through a limiter
     // before the encoder instead of being clipped.
-    { name: AUDIO_LIMITER, factory: 'audiodynamic', props: { mode: 'compressor', characteristics: 'soft-knee', threshold: LIMITER_THRESHOLD, ratio: LIMITER_RATIO } },
+    { name: AUDIO_LIMITER, factory: 'audiodynamic', props: { mode: 'compressor', characteristics: 'hard-knee', threshold: LIMITER_THRESHOLD, ratio: LIMITER_RATIO } },
     ...aacEncoder('aenc', config.audioBitrateKbps),
     outputTee(AUDIO_TEE),
     queue('aq'),
