@@ -6,11 +6,10 @@
 // what runs and what shipped; a host joins, a camera goes off, the layout changes; stop.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { MockSfu } from '../../apps/mock-sfu/sender';
 import { waitUntil } from '../../infra/stack/net';
 import { LocalStack } from '../../infra/stack/stack';
 import { call, TOKENS, TOKENS_ENV } from '../support/api';
-import { e2eScope, testMediaWorkerEnv } from '../support/e2e';
+import { e2eScope, sendHost, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
 import { freeStackPorts } from '../support/ports';
 
@@ -67,16 +66,7 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
     );
     const ada = started!.body.hosts.find((h: { hostId: string }) => h.hostId === 'ada').ingest;
     // Ada's packets are lost at 12%; Bob sends nothing at all.
-    const sfu = await MockSfu.create({
-      hosts: [{ hostId: 'ada', address: ada.address, video: { port: ada.video.port, payloadType: 96, codec: 'VP8' }, audio: { port: ada.audio.port, payloadType: 111 } }],
-      width: 320,
-      height: 240,
-      fps: 15,
-      rtcp: 'next-port',
-      faults: { loss: 0.12, seed: 11 },
-    });
-    scope.cleanup(() => sfu.stop());
-    sfu.start();
+    const sfu = await sendHost(scope, 'ada', ada, { faults: { loss: 0.12, seed: 11 } });
 
     type Status = { health: string; warnings: string[]; snippetsShipped: number; backlog: { count: number }; recordings: Array<Record<string, any>> };
     let s: Status | undefined;
@@ -132,16 +122,7 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
     assert.equal((await svc('DELETE', `/v1/livestreams/${id}/hosts/bob`)).status, 202);
     const carolJoin = await svc('POST', `/v1/livestreams/${id}/hosts`, { hostId: 'carol', displayName: 'Carol' });
     assert.equal(carolJoin.status, 201, JSON.stringify(carolJoin.body));
-    const carol = carolJoin.body.ingest;
-    const sfu2 = await MockSfu.create({
-      hosts: [{ hostId: 'carol', address: carol.address, video: { port: carol.video.port, payloadType: 96, codec: 'VP8' }, audio: { port: carol.audio.port, payloadType: 111 }, colour: '#2080ff' }],
-      width: 320,
-      height: 240,
-      fps: 15,
-      rtcp: 'next-port',
-    });
-    scope.cleanup(() => sfu2.stop());
-    sfu2.start();
+    await sendHost(scope, 'carol', carolJoin.body.ingest, { colour: '#2080ff' });
     assert.equal((await svc('PUT', `/v1/livestreams/${id}/hosts/ada/camera`, { on: false })).status, 202);
     sfu.camera('ada', false);
     assert.equal((await svc('PUT', `/v1/livestreams/${id}/layout`, { layout: 'spotlight', spotlightHostId: 'carol' })).status, 202);

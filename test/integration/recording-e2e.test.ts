@@ -9,14 +9,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createStorage } from '../../apps/common/clients';
-import { MockSfu } from '../../apps/mock-sfu/sender';
 import { freePort, sleep, waitUntil } from '../../infra/stack/net';
 import { ManagedProcess } from '../../infra/stack/process';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { hostJoinedUpdate, layoutSignal, readyUpdate, statusQuery, stopSignal } from '../../workflows/contract';
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { livestreamWorkflowId, type LivestreamState, type LivestreamSummary } from '../../workflows/livestream.types';
-import { e2eScope, testMediaWorkerEnv } from '../support/e2e';
+import { e2eScope, sendHost, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
 import { startE2eServers } from '../support/e2e-stack';
 
@@ -84,15 +83,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
     const ada = ready.hosts.find((h) => h.hostId === 'ada')!.ingest;
     assert.ok(ada.video.port >= rtpBase && ada.video.port <= rtpBase + 39, 'ingest port from TAPEDECK_RTP_PORTS');
 
-    const sfu = await MockSfu.create({
-      hosts: [{ hostId: 'ada', address: ada.address, video: { port: ada.video.port, payloadType: 96, codec: 'VP8' }, audio: { port: ada.audio.port, payloadType: 111 } }],
-      width: 320,
-      height: 240,
-      fps: 15,
-      rtcp: 'next-port',
-    });
-    scope.cleanup(() => sfu.stop());
-    sfu.start();
+    const sfu = await sendHost(scope, 'ada', ada);
 
     const storage = createStorage({ projectId: 'tapedeck-e2e', storageEmulator: new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!), pubsubEmulator: undefined });
     const sequences = async (recording: string) => {
@@ -129,16 +120,7 @@ describe('recording end to end (real worker, pipelines, shipping; worker SIGKILL
 
     // A second host joins the running composite (no restart), and the layout changes.
     const bobJoin = await handle.executeUpdate(hostJoinedUpdate, { args: [{ hostId: 'bob', displayName: 'Bob', video: { codec: 'H264', payloadType: 102 } }] });
-    const bob = bobJoin.ingest;
-    const sfu2 = await MockSfu.create({
-      hosts: [{ hostId: 'bob', address: bob.address, video: { port: bob.video.port, payloadType: 102, codec: 'H264' }, audio: { port: bob.audio.port, payloadType: 111 } }],
-      width: 320,
-      height: 240,
-      fps: 15,
-      rtcp: 'next-port',
-    });
-    scope.cleanup(() => sfu2.stop());
-    sfu2.start();
+    const sfu2 = await sendHost(scope, 'bob', bobJoin.ingest);
     await handle.signal(layoutSignal, { layout: { kind: 'spotlight', spotlightHostId: 'bob' } });
     const compositeWithBob = async () => {
       const [files] = await storage.bucket('tapedeck-e2e').getFiles({ prefix: `livestreams/${livestreamId}/composite/` });

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { MockSfu, type FaultOptions } from '../../apps/mock-sfu/sender';
+import type { IngestEndpoints } from '../../workflows/livestream.types';
 
 export interface E2eScope {
   dataDir: string;
@@ -48,4 +50,33 @@ export function testMediaWorkerEnv(dataDir: string, workerId: string): Record<st
     TAPEDECK_STOP_TIMEOUT_MS: '5000',
     TAPEDECK_LOG_LEVEL: 'info',
   };
+}
+
+/** A mock SFU sending one host (320x240 at 15 fps, RTCP on the next port) to the ingest endpoints
+ *  the livestream handed out, started, and stopped with the scope. */
+export async function sendHost(
+  scope: Pick<E2eScope, 'cleanup'>,
+  hostId: string,
+  ingest: IngestEndpoints,
+  opts: { colour?: string; faults?: FaultOptions } = {},
+): Promise<MockSfu> {
+  const sfu = await MockSfu.create({
+    hosts: [
+      {
+        hostId,
+        address: ingest.address,
+        video: { port: ingest.video.port, payloadType: ingest.video.payloadType, codec: ingest.video.codec as 'VP8' | 'H264' },
+        audio: { port: ingest.audio.port, payloadType: ingest.audio.payloadType },
+        ...(opts.colour ? { colour: opts.colour } : {}),
+      },
+    ],
+    width: 320,
+    height: 240,
+    fps: 15,
+    rtcp: 'next-port',
+    ...(opts.faults ? { faults: opts.faults } : {}),
+  });
+  scope.cleanup(() => sfu.stop());
+  sfu.start();
+  return sfu;
 }
