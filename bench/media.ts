@@ -8,7 +8,8 @@
 // Live output: with --rtmp (default 1,3) the 4-host composite also runs with 1 and with 3 RTMP
 // destinations (Tapedeck only; the baselines have no RTMP output), each streaming to a local
 // nginx-rtmp relay on loopback (infra/stack/rtmp-server.ts), beside the 4-host composite alone in
-// the same run: the cost of the shared-encode outputs (FLV mux + rtmp2sink per destination).
+// the same run: the cost of the shared-encode outputs (one shared FLV mux; a queue and rtmp2sink
+// per destination).
 //
 // Per scenario (the composite at each host count, then one individual recording) the
 // implementations run one after another, each with a fresh mock SFU. CPU is utime + stime from

@@ -7,6 +7,7 @@ import type { ElementSpec, LinkSpec, PipelineSpec, PropValue } from '../spec';
 const gi = require('node-gtk');
 export const Gst: any = gi.require('Gst', '1.0');
 const GLib: any = gi.require('GLib', '2.0');
+const GstVideo: any = gi.require('GstVideo', '1.0');
 Gst.init(null);
 
 /** A GStreamer object handle (element, pad, bin, pipeline) as node-gtk gives it. */
@@ -191,6 +192,47 @@ export function onFirstBuffer(pad: GstObject, fn: () => void): () => void {
   };
 }
 
+/** An FLV tag's type (the buffer's first byte, as flvmux pushes one tag per buffer): 9 is video. */
+const FLV_TAG_VIDEO = 9;
+
+/**
+ * Drops the FLV tags leaving `pad` until the first video keyframe, which passes; the probe removes
+ * itself there. For a destination that joins a running FLV stream: its stream headers come in the
+ * caps, and its media must start at a keyframe. It runs on the JS thread per buffer until then
+ * (a fraction of a GOP when the encoder was asked for a keyframe), and the streaming thread behind
+ * `pad` waits for the JS thread meanwhile (node-gtk): while `pending()`, do not change the state of
+ * the element that owns that thread before `remove()` and a turn of the event loop.
+ */
+export function keyframeGate(pad: GstObject): { pending: () => boolean; remove: () => void } {
+  let id = 0;
+  const delta = Number(Gst.BufferFlags.DELTA_UNIT);
+  id = Number(
+    pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
+      if (!id) return Gst.PadProbeReturn.REMOVE;
+      const buffer = info.getBuffer();
+      if (!buffer || (Number(buffer.getFlags()) & delta) !== 0) return Gst.PadProbeReturn.DROP;
+      const first = buffer.extractDup(0, 1) as ArrayLike<number>;
+      if (first?.[0] !== FLV_TAG_VIDEO) return Gst.PadProbeReturn.DROP;
+      id = 0;
+      return Gst.PadProbeReturn.REMOVE;
+    }),
+  );
+  return {
+    pending: () => id !== 0,
+    remove: () => {
+      if (id) pad.removeProbe(id);
+      id = 0;
+    },
+  };
+}
+
+/** Asks a video encoder for a keyframe as soon as possible (an upstream force-key-unit event on its src pad). */
+export function requestKeyframe(encoder: GstObject): boolean {
+  const pad = encoder?.getStaticPad('src');
+  if (!pad) return false;
+  return Boolean(pad.sendEvent(GstVideo.videoEventNewUpstreamForceKeyUnit(Gst.CLOCK_TIME_NONE, true, 0)));
+}
+
 export function sendEos(element: GstObject): boolean {
   return Boolean(element.sendEvent(Gst.Event.newEos()));
 }
@@ -220,21 +262,51 @@ export function addGhostPad(bin: GstObject, name: string, target: GstObject): Gs
   return ghost;
 }
 
-/** Links a new request pad of a tee to `sink`; returns the tee pad (release it to unlink). */
-export function linkFromTee(tee: GstObject, sink: GstObject): GstObject {
-  const pad = tee.requestPadSimple('src_%u');
-  if (!pad) throw new GstError('link-failed', `no src pad on ${String(tee.name)}`);
-  const ret = pad.link(sink);
-  if (ret !== Gst.PadLinkReturn.OK) {
-    tee.releaseRequestPad(pad);
-    throw new GstError('link-failed', `cannot link ${String(tee.name)} → ${String(sink.getParent()?.name)} (${ret})`);
-  }
-  return pad;
+/** A tee's request pad linked to a sink pad; `ghost` when the tee sits inside a bin (its src ghost pad). */
+export interface TeeLink {
+  tee: GstObject;
+  pad: GstObject;
+  ghost?: GstObject;
 }
 
-/** Unlinks and releases a tee's request pad (the branch behind it stops receiving data). */
-export function releaseTeePad(tee: GstObject, pad: GstObject): void {
-  const peer = pad.getPeer();
-  if (peer) pad.unlink(peer);
+/**
+ * Links a new request pad of a tee to `sink`; release the link with `releaseTeePad`. A tee inside
+ * a bin (`inBin`) is linked out through a ghost pad of that bin: pads of elements in sibling bins
+ * may only be linked through their bins' pads.
+ */
+export function linkFromTee(tee: GstObject, sink: GstObject, inBin?: GstObject): TeeLink {
+  const pad = tee.requestPadSimple('src_%u');
+  if (!pad) throw new GstError('link-failed', `no src pad on ${String(tee.name)}`);
+  let ghost: GstObject | undefined;
+  let out = pad;
+  if (inBin) {
+    ghost = Gst.GhostPad.new(`${String(tee.name)}-${String(pad.name)}`, pad);
+    if (!ghost) {
+      tee.releaseRequestPad(pad);
+      throw new GstError('link-failed', `cannot expose ${String(tee.name)} on ${String(inBin.name)}`);
+    }
+    ghost.setActive(true);
+    inBin.addPad(ghost);
+    out = ghost;
+  }
+  const ret = out.link(sink);
+  if (ret !== Gst.PadLinkReturn.OK) {
+    releaseTeePad({ tee, pad, ghost });
+    throw new GstError('link-failed', `cannot link ${String(tee.name)} → ${String(sink.getParent()?.name)} (${ret})`);
+  }
+  return { tee, pad, ghost };
+}
+
+/** Unlinks and releases a tee's request pad (and its ghost): the branch behind it stops receiving data. */
+export function releaseTeePad(link: TeeLink): void {
+  const { tee, pad, ghost } = link;
+  const out = ghost ?? pad;
+  const peer = out.getPeer();
+  if (peer) out.unlink(peer);
+  if (ghost) {
+    ghost.setActive(false);
+    ghost.getParent()?.removePad(ghost);
+  }
   tee.releaseRequestPad(pad);
 }
+

@@ -14,7 +14,7 @@ import { buildIndividual } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
 import { SpoolWriter, type SnippetDescription } from './spool-writer';
-import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
+import { AUDIO_TEE, VIDEO_ENCODER, VIDEO_TEE } from '../builders/composite.pipeline';
 import { OutputSet } from '../outputs/output-set';
 import { normaliseOutputs, outputOfPath, redactText } from '../outputs/outputs';
 import {
@@ -27,6 +27,7 @@ import {
   newPipeline,
   onFirstBuffer,
   padLatencyNs,
+  requestKeyframe,
   sendEos,
   setProp,
   setState,
@@ -505,6 +506,7 @@ class RecordingHost {
       videoTee: this.find(VIDEO_TEE),
       audioTee: this.find(AUDIO_TEE),
       maxRetries: c.outputs?.rtmpMaxRetries ?? 0,
+      requestKeyframe: () => requestKeyframe(this.find(VIDEO_ENCODER)),
       onChange: (outputs) => send({ type: 'outputs', outputs }),
       log: (level, code, message) => send(level === 'error' ? { type: 'error', code, message, fatal: false } : { type: 'warning', code, message }),
     });

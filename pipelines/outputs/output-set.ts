@@ -1,11 +1,15 @@
 // The live outputs of a running composite, inside the pipeline host: one bin per output behind a
 // small interface (attach to the tees, detach, status), a desired set that replaces the running
 // one, and the retry loop. Errors of an output's elements (found by their ancestry on the bus)
-// detach that output and schedule a new attempt; they never reach the recording.
-import { addGhostPad, getProp, instantiate, linkFromTee, newBin, releaseTeePad, setState, State, structUint64, type GstObject } from '../gst/gst';
+// detach that output and schedule a new attempt; they never reach the recording. The RTMP
+// destinations share one FLV mux (its own bin, `out-flv`), started with the first attached
+// destination and stopped with the last; an error of the mux drops the destinations behind it.
+import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
 import {
+  buildFlvMux,
   buildHlsOutput,
   buildRtmpOutput,
+  FLV_MUX_ID,
   HLS_OUTPUT_ID,
   HLS_PLAYLIST,
   outputNames,
@@ -16,6 +20,8 @@ import {
   rtmpUrlProblem,
   type HlsSettings,
   type OutputBinSpec,
+  type OutputInput,
+  type OutputKind,
   type OutputStatus,
 } from './outputs';
 
@@ -24,10 +30,22 @@ const HEALTHY_AFTER_MS = 10_000;
 /** A connected RTMP destination whose byte count has not moved for this long is treated as dropped. */
 const STALL_MS = 10_000;
 
-/** One output bin: built from its spec, attached to the tees while playing, detached on error or removal. */
+/** The tees an output bin is fed from: the encoders' (video, audio) and the shared FLV mux's. */
+export interface OutputTees {
+  video: GstObject;
+  audio: GstObject;
+  /** The shared FLV mux's tee and the bin it sits in, started on first use. */
+  flv?: () => { tee: GstObject; bin: GstObject };
+}
+
+/** How long a bin whose keyframe gate was still waiting is left before it goes to NULL (see detach). */
+const GATE_SETTLE_MS = 100;
+
+/** One output bin: built from its spec, attached to its tees while playing, detached on error or removal. */
 export class OutputBin {
   private bin: GstObject | null = null;
-  private teePads: Array<[GstObject, GstObject]> = [];
+  private teeLinks: TeeLink[] = [];
+  private gate: { pending: () => boolean; remove: () => void } | null = null;
 
   constructor(
     readonly spec: OutputBinSpec,
@@ -38,21 +56,30 @@ export class OutputBin {
     return this.bin !== null;
   }
 
-  attach(videoTee: GstObject, audioTee: GstObject): void {
+  attach(tees: OutputTees): void {
     if (this.bin) return;
     const bin = newBin(outputNames(this.spec.id).bin);
     const { elements } = instantiate(bin, this.spec, () => undefined);
-    const video = addGhostPad(bin, 'video', elements.get(this.spec.videoIn).getStaticPad('sink'));
-    const audio = addGhostPad(bin, 'audio', elements.get(this.spec.audioIn).getStaticPad('sink'));
+    const ghosts = (Object.entries(this.spec.inputs) as Array<[OutputInput, string]>).map(
+      ([input, element]) => [input, addGhostPad(bin, input, elements.get(element).getStaticPad('sink'))] as const,
+    );
+    // An RTMP destination joins an FLV stream that may have run for a while: its media starts at
+    // the first video keyframe that leaves its queue (the headers come with the caps).
+    if (this.spec.kind === 'rtmp') this.gate = keyframeGate(elements.get(outputNames(this.spec.id).queue).getStaticPad('src'));
     this.pipeline.add(bin);
     // The bin plays before the tee feeds it: a tee pushing into an inactive pad gets FLUSHING back.
     bin.syncStateWithParent();
     this.bin = bin;
     try {
-      this.teePads = [
-        [videoTee, linkFromTee(videoTee, video)],
-        [audioTee, linkFromTee(audioTee, audio)],
-      ];
+      for (const [input, pad] of ghosts) {
+        if (input === 'flv') {
+          const flv = tees.flv?.();
+          if (!flv) throw new Error(`no FLV mux for output ${this.spec.id}`);
+          this.teeLinks.push(linkFromTee(flv.tee, pad, flv.bin));
+        } else {
+          this.teeLinks.push(linkFromTee(tees[input], pad));
+        }
+      }
     } catch (err) {
       this.detach();
       throw err;
@@ -62,17 +89,32 @@ export class OutputBin {
   /**
    * Unlinks from the tees, then stops and drops the bin. No blocking probe: the output's first
    * element after the tee is errorignore and then a leaky queue, so a push in progress returns at
-   * once and releasing the tee pad (which waits for it) cannot wait on the network.
+   * once and releasing the tee pad (which waits for it) cannot wait on the network. A keyframe
+   * gate still waiting may hold the queue's thread on the JS thread: then the bin leaves the
+   * pipeline at once and goes to NULL once that call has run (stopping the queue waits for it).
    */
   detach(): void {
-    for (const [tee, pad] of this.teePads) releaseTeePad(tee, pad);
-    this.teePads = [];
+    for (const l of this.teeLinks) releaseTeePad(l);
+    this.teeLinks = [];
     const bin = this.bin;
     this.bin = null;
+    const gate = this.gate;
+    this.gate = null;
     if (!bin) return;
     bin.setLockedState(true);
+    if (gate?.pending()) {
+      gate.remove();
+      this.pipeline.remove(bin);
+      setTimeout(() => setState(bin, State.NULL), GATE_SETTLE_MS);
+      return;
+    }
     setState(bin, State.NULL);
     this.pipeline.remove(bin);
+  }
+
+  /** The bin, while attached. */
+  get gstBin(): GstObject | null {
+    return this.bin;
   }
 
   /** Bytes the sink has written to the network (RTMP), 0 when unknown. */
@@ -107,6 +149,8 @@ export interface OutputSetOptions {
   audioTee: GstObject;
   /** Consecutive failed attempts after which a destination is `failed` (0: retry for ever). */
   maxRetries: number;
+  /** Asks the composite's video encoder for a keyframe (an RTMP destination joined and waits for one). */
+  requestKeyframe?: () => void;
   onChange: (statuses: OutputStatus[]) => void;
   log: (level: 'warning' | 'error', code: string, message: string) => void;
   now?: () => number;
@@ -116,9 +160,36 @@ export class OutputSet {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
+  /** The FLV mux the RTMP destinations share: present while at least one of them is attached. */
+  private flv: OutputBin | null = null;
 
   constructor(private readonly opts: OutputSetOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  private tees(): OutputTees {
+    return { video: this.opts.videoTee, audio: this.opts.audioTee, flv: () => this.flvTee() };
+  }
+
+  /** The shared mux's tee; the mux is started (fed from the encoders' tees) on first use. */
+  private flvTee(): { tee: GstObject; bin: GstObject } {
+    if (!this.flv) {
+      const mux = new OutputBin(buildFlvMux(), this.opts.pipeline);
+      mux.attach(this.tees());
+      this.flv = mux;
+    }
+    const bin = this.flv.gstBin;
+    const tee = bin?.getByName(this.flv.spec.tee!);
+    if (!tee) throw new Error('the shared FLV mux has no tee');
+    return { tee, bin };
+  }
+
+  /** The shared mux goes with the last attached RTMP destination (a retry starts a fresh one). */
+  private releaseFlvIfUnused(): void {
+    if (!this.flv) return;
+    for (const e of this.entries.values()) if (e.status.kind === 'rtmp' && e.out.attached) return;
+    this.flv.detach();
+    this.flv = null;
   }
 
   /** Replaces the RTMP destinations: new ones attach, missing ones detach, the rest keep streaming. */
@@ -137,6 +208,7 @@ export class OutputSet {
         this.entries.delete(id);
       }
     }
+    this.releaseFlvIfUnused();
     for (const [id, url] of wanted) if (!this.entries.has(id)) this.add(buildRtmpOutput(url), redactRtmpUrl(url));
     this.ensureTimer();
     this.changed();
@@ -155,7 +227,7 @@ export class OutputSet {
     const t = this.now();
     const entry: Entry = {
       out: new OutputBin(spec, this.opts.pipeline),
-      status: { id: spec.id, kind: spec.kind, target, state: 'connecting', attempts: 0, bytesSent: 0, since: new Date(t).toISOString() },
+      status: { id: spec.id, kind: spec.kind as OutputKind, target, state: 'connecting', attempts: 0, bytesSent: 0, since: new Date(t).toISOString() },
       failures: 0,
       bytesBefore: 0,
       lastBytes: 0,
@@ -177,7 +249,9 @@ export class OutputSet {
     e.lastBytes = 0;
     e.lastBytesAt = this.now();
     try {
-      e.out.attach(this.opts.videoTee, this.opts.audioTee);
+      e.out.attach(this.tees());
+      // A destination starts at a keyframe: ask for one rather than wait up to a GOP.
+      if (e.status.kind === 'rtmp') this.opts.requestKeyframe?.();
     } catch (err) {
       this.fail(e, (err as Error).message);
     }
@@ -197,6 +271,12 @@ export class OutputSet {
 
   /** A bus error or warning from an element: true when it belongs to an output (and was handled). */
   onError(outputId: string | undefined, text: string): boolean {
+    if (outputId === FLV_MUX_ID) {
+      // The shared mux failed: every destination behind it drops (and is retried with a fresh mux).
+      for (const e of this.entries.values()) if (e.status.kind === 'rtmp' && e.out.attached) this.fail(e, `shared FLV mux: ${text}`);
+      this.releaseFlvIfUnused();
+      return true;
+    }
     const e = outputId ? this.entries.get(outputId) : undefined;
     if (!e) return false;
     if (e.out.attached) this.fail(e, text);
@@ -206,6 +286,7 @@ export class OutputSet {
   private fail(e: Entry, text: string): void {
     e.bytesBefore += e.out.bytesSent();
     e.out.detach();
+    this.releaseFlvIfUnused();
     e.connectedAt = null;
     e.failures++;
     e.status.lastError = redactText(text);
@@ -279,6 +360,7 @@ export class OutputSet {
       e.out.detach();
       this.entries.delete(id);
     }
+    this.releaseFlvIfUnused();
   }
 
   private changed(): void {

@@ -4,19 +4,30 @@
 // use the validation and redaction too.
 //
 //   composite … vparse ─▶ vtee ─▶ vq2 → snippets.video          (the recording, unchanged)
-//                          └────▶ out-{id} bin (one per output, added and removed while playing)
+//                          ├────▶ out-flv bin (the shared FLV mux: while any RTMP destination is attached)
+//                          └────▶ out-hls bin
 //   composite … aenc-parse ─▶ atee ─▶ aq → snippets.audio
-//                          └────▶ out-{id} bin
+//                          ├────▶ out-flv bin
+//                          └────▶ out-hls bin
 //
-//   RTMP bin:  video ─▶ {id}-vok errorignore → {id}-vq queue(leaky) ─▶ {id}-mux flvmux → {id}-sink rtmp2sink
-//              audio ─▶ {id}-aok errorignore → {id}-aq queue(leaky) ─┘
+//   FLV mux:   video ─▶ flv-vok errorignore → flv-vq queue(leaky) ─▶ flv-mux flvmux(streamable) → flv-tee ─▶ out-{id}, …
+//              audio ─▶ flv-aok errorignore → flv-aq queue(leaky) ─┘
+//   RTMP bin:  flv ─▶ {id}-ok errorignore → {id}-q queue(leaky) → {id}-sink rtmp2sink      (one per destination)
 //   HLS bin:   video ─▶ hls-vok → hls-vq → hls-vparse h264parse ─▶ hls-sink hlssink2 (video)
 //              audio ─▶ hls-aok → hls-aq → hls-aparse aacparse  ─▶ hls-sink (audio)
 //
-// The encode is shared: an output only muxes. `errorignore` turns a flow error of a dead
-// destination into OK before it reaches the tee (a tee returns a branch's error upstream, which
-// would stop the recording's encoder thread); the leaky queue drops instead of blocking, so a slow
-// destination never stalls the recording or the other outputs.
+// The encode is shared, and so is the FLV mux: a destination only queues and sends. A destination
+// that joins the running mux late (added live, or retried) gets the FLV stream headers from the
+// caps: flvmux puts the FLV header, onMetaData and the AVC and AAC sequence headers in its caps'
+// `streamheader`, the tee hands the caps to a new branch, and rtmp2sink sends those headers before
+// its first media message. It starts at a keyframe: the host drops what leaves the queue until the
+// first video keyframe (a probe that removes itself there) and asks the encoder for one when a
+// destination attaches.
+//
+// `errorignore` turns a flow error of a dead destination into OK before it reaches a tee (a tee
+// returns a branch's error upstream, which would stop the mux, or the recording's encoder thread);
+// the leaky queues drop instead of blocking, so a slow destination never stalls the recording, the
+// mux or the other outputs.
 import type { ElementSpec, LinkSpec } from '../spec';
 
 export type OutputKind = 'rtmp' | 'hls';
@@ -150,57 +161,94 @@ export const outputNames = (id: string) => ({
   videoQueue: `${id}-vq`,
   audioIgnore: `${id}-aok`,
   audioQueue: `${id}-aq`,
+  /** RTMP: the destination's front, behind the shared mux's tee. */
+  ignore: `${id}-ok`,
+  queue: `${id}-q`,
   mux: `${id}-mux`,
+  tee: `${id}-tee`,
   sink: `${id}-sink`,
 });
 
+/** The shared FLV mux's id: its bin is `out-flv`, so its bus messages are attributed like an output's. */
+export const FLV_MUX_ID = 'flv';
+
+/** What an output bin takes in: the encoded video and audio (from vtee/atee) or the muxed FLV (from the shared mux's tee). */
+export type OutputInput = 'video' | 'audio' | 'flv';
+
 export interface OutputBinSpec {
   id: string;
-  kind: OutputKind;
+  kind: OutputKind | 'flv-mux';
   elements: ElementSpec[];
   links: LinkSpec[];
-  /** Elements whose sink pads become the bin's `video` and `audio` ghost pads. */
-  videoIn: string;
-  audioIn: string;
+  /** Elements whose sink pads become the bin's ghost pads, each fed by the tee of its input. */
+  inputs: Partial<Record<OutputInput, string>>;
+  /** The shared mux: the tee the RTMP destinations branch from. */
+  tee?: string;
 }
 
-/** errorignore → leaky queue: the front of every output, per medium. */
-function front(ignore: string, queueName: string, maxMs: number): ElementSpec[] {
+/** errorignore → leaky queue: the front of every output (per medium, or of the FLV stream). */
+function front(ignore: string, queueName: string, maxMs: number, maxBytes = 0): ElementSpec[] {
   return [
     { name: ignore, factory: 'errorignore', props: { 'ignore-error': true, 'ignore-notlinked': true, 'ignore-notnegotiated': true, 'convert-to': 'ok' } },
     {
       name: queueName,
       factory: 'queue',
-      props: { leaky: 'downstream', 'max-size-time': maxMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': 0 },
+      props: { leaky: 'downstream', 'max-size-time': maxMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': maxBytes, silent: true },
     },
   ];
 }
 
-export function buildRtmpOutput(url: string): OutputBinSpec {
-  parseRtmpUrl(url);
-  const id = rtmpOutputId(url);
-  const n = outputNames(id);
+/** The FLV mux the RTMP destinations share: one mux for all of them, one tee to branch from. */
+export function buildFlvMux(): OutputBinSpec {
+  const n = outputNames(FLV_MUX_ID);
   const v = front(n.videoIgnore, n.videoQueue, 2000);
   const a = front(n.audioIgnore, n.audioQueue, 2000);
   return {
-    id,
-    kind: 'rtmp',
+    id: FLV_MUX_ID,
+    kind: 'flv-mux',
     elements: [
       ...v,
       ...a,
       { name: n.mux, factory: 'flvmux', props: { streamable: true, latency: 100_000_000 } },
-      // async=false: a sink that cannot connect must not hold the bin's state change.
-      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10 } },
+      // allow-not-linked: between a destination's release and the next one's link the mux must
+      // not see not-linked (the aggregator would stop).
+      { name: n.tee, factory: 'tee', props: { 'allow-not-linked': true } },
     ],
     links: [
       { from: n.videoIgnore, to: n.videoQueue },
       { from: n.audioIgnore, to: n.audioQueue },
       { from: n.videoQueue, to: n.mux, toPad: 'video' },
       { from: n.audioQueue, to: n.mux, toPad: 'audio' },
-      { from: n.mux, to: n.sink },
+      { from: n.mux, to: n.tee },
     ],
-    videoIn: n.videoIgnore,
-    audioIn: n.audioIgnore,
+    inputs: { video: n.videoIgnore, audio: n.audioIgnore },
+    tee: n.tee,
+  };
+}
+
+/**
+ * One RTMP destination behind the shared mux: errorignore → leaky queue → rtmp2sink. The queue is
+ * the destination's own streaming thread: rtmp2sink's render waits for its connection (for ever,
+ * with a server that accepts TCP and never answers) and for its send queue, and that wait must
+ * not reach the mux. Bounded in time and bytes (the FLV header buffers carry no timestamps).
+ */
+export function buildRtmpOutput(url: string): OutputBinSpec {
+  parseRtmpUrl(url);
+  const id = rtmpOutputId(url);
+  const n = outputNames(id);
+  return {
+    id,
+    kind: 'rtmp',
+    elements: [
+      ...front(n.ignore, n.queue, 3000, 4 * 1024 * 1024),
+      // async=false: a sink that cannot connect must not hold the bin's state change.
+      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10 } },
+    ],
+    links: [
+      { from: n.ignore, to: n.queue },
+      { from: n.queue, to: n.sink },
+    ],
+    inputs: { flv: n.ignore },
   };
 }
 
@@ -244,8 +292,7 @@ export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
       { from: vparse, to: n.sink, toPad: 'video' },
       { from: aparse, to: n.sink, toPad: 'audio' },
     ],
-    videoIn: n.videoIgnore,
-    audioIn: n.audioIgnore,
+    inputs: { video: n.videoIgnore, audio: n.audioIgnore },
   };
 }
 

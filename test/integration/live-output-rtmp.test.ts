@@ -12,7 +12,8 @@ import { after, test } from 'node:test';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import type { HostEvent } from '../../pipelines/protocol';
 import { LiveSession } from '../support/live-session';
-import { probe } from '../support/media';
+import { decodeErrors, probe } from '../support/media';
+import { execFileSync } from 'node:child_process';
 import { compositeConfig, hostMedia, sleep } from '../support/recording';
 import { RtmpServer } from '../../infra/stack/rtmp-server';
 
@@ -44,6 +45,19 @@ function waitOutputs(events: HostEvent[], pred: (o: OutputStatus[]) => boolean, 
       }
     }, 200);
   });
+}
+
+/** The flags of the first video packet of a recorded stream (`K_` for a keyframe). */
+function firstVideoPacketFlags(file: string): string {
+  return execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-read_intervals', '%+#1', '-of', 'csv=p=0', file], { timeout: 20_000 })
+    .toString()
+    .trim();
+}
+
+/** A stream a player can start: its first video packet a keyframe, and it decodes without an error. */
+function assertPlayable(file: string, what: string): void {
+  assert.match(firstVideoPacketFlags(file), /^K/, `${what} starts at a keyframe`);
+  assert.equal(decodeErrors(file).trim(), '', `${what} decodes without errors`);
 }
 
 const states = (o: OutputStatus[]) => o.map((x) => x.state).join(',');
@@ -85,6 +99,10 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
     assert.equal(`${v.width}x${v.height}`, '640x360');
     assert.equal(a.codec_name, 'aac');
   }
+  // B joined the FLV stream A had been getting for a while: its headers came from the mux's caps,
+  // its media from the next keyframe.
+  assertPlayable(firstA[0]!.file, 'the first destination');
+  assertPlayable(firstB[0]!.file, 'the destination added live');
 
   await server.kill();
   await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'retrying' || x.state === 'connecting'), 20_000, 'the drop was not noticed');
@@ -100,6 +118,7 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
     p.streams.some((x) => x.codec_type === 'video' && x.codec_name === 'h264') && p.streams.some((x) => x.codec_type === 'audio'),
     `the stream after the restart carries H.264 and audio (${resumed.size} bytes)`,
   );
+  assertPlayable(resumed.file, 'the stream after the restart');
   assert.ok(back.every((x) => x.bytesSent > 0 && x.lastError), 'bytes counted and the drop reported');
 
   // A stuck destination (a server that accepts TCP and never answers) replaces B: it never gets

@@ -1,13 +1,16 @@
 // Live outputs as data: RTMP URL validation and stream-key redaction, output ids, the retry
-// backoff, the output bins' specs (errorignore and a leaky queue in front of every mux), the tees
-// in the composite, bus-path ancestry, and the HLS playlist helpers.
+// backoff, the output bins' specs (one FLV mux shared by the RTMP destinations, errorignore and a
+// leaky queue in front of every mux and destination), the tees in the composite, bus-path
+// ancestry, and the HLS playlist helpers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { playlistSegments } from '../../activities/ship/hls-shipper';
 import { AUDIO_TEE, buildComposite, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
 import {
+  buildFlvMux,
   buildHlsOutput,
   buildRtmpOutput,
+  FLV_MUX_ID,
   hlsPlaylistUrl,
   InvalidOutputUrl,
   normaliseOutputs,
@@ -66,22 +69,48 @@ test('a desired set is validated, de-duplicated and bounded', () => {
   assert.throws(() => normaliseOutputs({ rtmp: Array.from({ length: 6 }, (_, i) => `rtmp://h/a/k${i}`) }), /at most 5/);
 });
 
-test('an RTMP output bin: errorignore, leaky queue, FLV mux, rtmp2sink that never holds the state change', () => {
-  const spec = buildRtmpOutput('rtmp://h/live/k');
-  const byName = new Map(spec.elements.map((e) => [e.name, e]));
-  assert.equal(byName.get(spec.videoIn)?.factory, 'errorignore');
-  assert.equal(byName.get(spec.audioIn)?.factory, 'errorignore');
-  const queues = spec.elements.filter((e) => e.factory === 'queue');
+test('one FLV mux shared by the RTMP destinations: errorignore and a leaky queue per medium, flvmux (streamable) into a tee', () => {
+  const mux = buildFlvMux();
+  assert.equal(mux.id, FLV_MUX_ID);
+  const byName = new Map(mux.elements.map((e) => [e.name, e]));
+  assert.equal(byName.get(mux.inputs.video!)?.factory, 'errorignore');
+  assert.equal(byName.get(mux.inputs.audio!)?.factory, 'errorignore');
+  assert.equal(mux.inputs.flv, undefined);
+  const queues = mux.elements.filter((e) => e.factory === 'queue');
   assert.equal(queues.length, 2);
   for (const q of queues) assert.equal(q.props?.leaky, 'downstream');
+  assert.equal(mux.elements.filter((e) => e.factory === 'flvmux').length, 1);
+  assert.ok(mux.elements.some((e) => e.factory === 'flvmux' && e.props?.streamable === true));
+  const tee = byName.get(mux.tee!)!;
+  assert.equal(tee.factory, 'tee');
+  assert.equal(tee.props?.['allow-not-linked'], true, 'no destination linked for a moment is not an error of the mux');
+  assert.deepEqual(
+    mux.links.map((l) => `${l.from}>${l.to}${l.toPad ? `.${l.toPad}` : ''}`),
+    ['flv-vok>flv-vq', 'flv-aok>flv-aq', 'flv-vq>flv-mux.video', 'flv-aq>flv-mux.audio', 'flv-mux>flv-tee'],
+  );
+  assert.equal(outputOfPath('/GstPipeline:composite/GstBin:out-flv/GstFlvMux:flv-mux'), FLV_MUX_ID, 'bus messages of the mux are attributed to it');
+});
+
+test('an RTMP destination: behind the shared mux only errorignore, a bounded leaky queue and rtmp2sink that never holds the state change', () => {
+  const spec = buildRtmpOutput('rtmp://h/live/k');
+  assert.deepEqual(Object.keys(spec.inputs), ['flv'], 'fed from the shared mux, not from the encoders');
+  assert.deepEqual(
+    spec.elements.map((e) => e.factory),
+    ['errorignore', 'queue', 'rtmp2sink'],
+    'no mux of its own',
+  );
+  const q = spec.elements.find((e) => e.factory === 'queue')!;
+  assert.equal(q.props?.leaky, 'downstream');
+  assert.ok(Number(q.props?.['max-size-time']) > 0 && Number(q.props?.['max-size-bytes']) > 0, 'bounded in time and bytes');
   const sink = spec.elements.find((e) => e.factory === 'rtmp2sink')!;
   assert.equal(sink.props?.location, 'rtmp://h/live/k');
   assert.equal(sink.props?.async, false);
-  assert.ok(spec.elements.some((e) => e.factory === 'flvmux' && e.props?.streamable === true));
+  assert.equal(sink.props?.['async-connect'], true);
   assert.deepEqual(
-    spec.links.map((l) => `${l.from}>${l.to}${l.toPad ? `.${l.toPad}` : ''}`),
-    [`${spec.id}-vok>${spec.id}-vq`, `${spec.id}-aok>${spec.id}-aq`, `${spec.id}-vq>${spec.id}-mux.video`, `${spec.id}-aq>${spec.id}-mux.audio`, `${spec.id}-mux>${spec.id}-sink`],
+    spec.links.map((l) => `${l.from}>${l.to}`),
+    [`${spec.id}-ok>${spec.id}-q`, `${spec.id}-q>${spec.id}-sink`],
   );
+  assert.equal(spec.inputs.flv, `${spec.id}-ok`);
   assert.throws(() => buildRtmpOutput('rtmp://h/live'));
 });
 
