@@ -54,6 +54,8 @@ export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
 });
 
 export const SINK = 'snippets';
+/** The live silence every recording's audio mixer has as an input. */
+export const SILENCE_SOURCE = 'silence';
 export const PASSTHROUGH_SLACK_NS = 100_000_000;
 /** videorate in front of the encoder: its in/out/drop counters are the output frame statistics. */
 export const OUTPUT_RATE = 'outrate';

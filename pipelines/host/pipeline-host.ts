@@ -9,9 +9,9 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
-import { buildIndividual } from '../builders/individual.pipeline';
-import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
+import { buildComposite, buildHostBranch, branchNames, CANVAS_SOURCE, padProps, tileCaps } from '../builders/composite.pipeline';
+import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
+import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SILENCE_SOURCE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
 import { SpoolWriter, type SnippetDescription } from './spool-writer';
 import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
@@ -48,6 +48,9 @@ function countedFrames(identity: GstObject): number {
   const stats = identity.stats;
   return (stats && structUint64(stats, 'num-buffers')) ?? 0;
 }
+
+/** Sources every recording's mixers always have: the black canvas and the silence. */
+const MIXER_BASES = [CANVAS_SOURCE, SILENCE_SOURCE];
 
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
@@ -211,7 +214,7 @@ class RecordingHost {
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
-        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile));
       }
       b.tile = tile;
     }
@@ -443,8 +446,9 @@ class RecordingHost {
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
         if (!q || !jb) continue;
-        const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
-        // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
+        // a transcoding individual recording's videorate input counter, else the branch's frame
+        // counter (composite tiles: decoded frames; passed-through H.264 access units; Opus frames)
+        const rate = media === 'video' ? b.elements.get(transcodeRateName(b.host.hostId)) : undefined;
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
@@ -464,7 +468,7 @@ class RecordingHost {
     // The composite's output videorate; a transcoded individual recording's videorate (fixed 30 fps
     // in front of its encoder) plays the same role; passed-through H.264 has its frame counter.
     const c = this.config;
-    const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(branchNames(c.hostId).videoRate) : undefined);
+    const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(transcodeRateName(c.hostId)) : undefined);
     const passCounter = c.kind === 'individual' && !outRate ? this.find(inputNames(c.hostId, 'video').count) : undefined;
     const framesOut = outRate ? Number(getProp(outRate, 'out')) : passCounter ? countedFrames(passCounter) : 0;
     const enc = this.find('venc');
@@ -552,11 +556,17 @@ class RecordingHost {
     const unique = [...new Set(all)];
     const isSource = (el: GstObject) => el.getStaticPad('sink') === null && el.getStaticPad('src') !== null;
     const sources = unique.filter(isSource);
+    // The canvas and the silence (the mixers' inputs that are always there) go last and together:
+    // each mixer ends with its last input, so video and audio end at the same moment.
     const rtp = sources.filter((el) => String(el.name).endsWith('-src') && getProp(el, 'port') !== undefined);
-    const rest = sources.filter((el) => !rtp.includes(el));
+    const last = sources.filter((el) => MIXER_BASES.includes(String(el.name)));
+    const rest = sources.filter((el) => !rtp.includes(el) && !last.includes(el));
     const next = (list: GstObject[]) => {
       const el = list.shift();
-      if (!el) return;
+      if (!el) {
+        for (const base of last) sendEos(base);
+        return;
+      }
       sendEos(el);
       setImmediate(() => next(list));
     };
