@@ -13,7 +13,8 @@ import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_
 import { buildIndividual } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
-import { SpoolWriter, type SnippetDescription } from './spool-writer';
+import { parsePartName, SpoolWriter, type SnippetDescription } from './spool-writer';
+import { repairEmptyTracks } from '../mp4';
 import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
 import { OutputSet } from '../outputs/output-set';
 import { normaliseOutputs, outputOfPath, redactText } from '../outputs/outputs';
@@ -352,12 +353,29 @@ class RecordingHost {
       send({ type: 'warning', code: 'empty-snippet', message: `dropped an empty snippet (${location})` });
       return;
     }
+    if (location.endsWith('.mp4.part')) this.repairTracks(location);
     try {
       const info = this.spool.close(location, this.wallTime(startNs), this.wallTime(endNs), this.describe(hosts));
       this.closedBytes += info.sizeBytes;
       send({ type: 'fragment-closed', ...info });
     } catch (err) {
       send({ type: 'error', code: 'spool-write-failed', message: (err as Error).message, fatal: false });
+    }
+  }
+
+  /**
+   * A trak without a sample description makes the whole snippet unplayable (a muxer pad that got
+   * no caps in this fragment; see stop()). Such a trak holds no samples: it is taken out and said,
+   * never hidden. One that holds samples is left for shipping to quarantine.
+   */
+  private repairTracks(location: string): void {
+    const snippet = parsePartName(location)?.sequence ?? location;
+    try {
+      const { removed, kept } = repairEmptyTracks(location);
+      if (removed.length) send({ type: 'warning', code: 'snippet-repaired', message: `snippet ${snippet}: removed ${removed.join('; ')}` });
+      if (kept.length) send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${kept.join('; ')}` });
+    } catch (err) {
+      send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${(err as Error).message}` });
     }
   }
 
