@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
 import { buildIndividual } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
@@ -79,6 +79,7 @@ class RecordingHost {
   private readonly order: string[] = [];
   private stopBus: () => void = () => {};
   private dropGateProbe: () => void = () => {};
+  private readonly mixerProbes: Array<() => void> = [];
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private stopTimer: NodeJS.Timeout | null = null;
@@ -110,12 +111,30 @@ class RecordingHost {
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
     const gate = this.find(AUDIO_GATE);
     if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
+    if (c.kind === 'composite') this.armMixers();
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
     if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
     this.timers.push(setInterval(() => this.emitStats(), c.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS));
+  }
+
+  /**
+   * The composite mixers' AFTER_FIRST_INPUT settings, once their always-present input has
+   * delivered a buffer; a loop turn later, so the mixer has taken that buffer in by then.
+   */
+  private armMixers(): void {
+    for (const { mixer, input, props } of AFTER_FIRST_INPUT) {
+      const el = this.find(mixer);
+      const pad = this.find(input)?.getStaticPad('src');
+      if (!el || !pad) continue;
+      this.mixerProbes.push(
+        onFirstBuffer(pad, () => {
+          this.timers.push(setTimeout(() => Object.entries(props).forEach(([k, v]) => setProp(el, k, v)), 50));
+        }),
+      );
+    }
   }
 
   private find(name: string): GstObject | undefined {
@@ -561,6 +580,7 @@ class RecordingHost {
     // No video came: nothing will open the gate now, and a probe left on the pad must not fire
     // while the pipeline goes down.
     this.dropGateProbe();
+    for (const drop of this.mixerProbes) drop();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
     // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a
