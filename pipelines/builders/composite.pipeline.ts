@@ -23,7 +23,7 @@
 // frame from after it: the first flash after a camera came back appeared up to 300 ms early.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
-import { chain, type BranchSpec, type ElementSpec, type PipelineSpec } from '../spec';
+import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
 import { OUTPUT_RATE, aacEncoder, frameCounter, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
@@ -53,21 +53,38 @@ export const branchNames = (hostId: string) => ({
   audioQueue: inputNames(hostId, 'audio').queue,
 });
 
+const BACKGROUND_CAPS = 'bg-caps';
+
+/**
+ * Mixer settings the pipeline host applies only after the mixer's always-present input (the
+ * black background, the silence) has delivered its first buffer. `ignore-inactive-pads` makes a
+ * live mixer skip pads that never had a buffer, and GStreamer 1.22's aggregators then count
+ * "every pad skipped" as "every pad at EOS": a timeout before any input buffer (seen right at
+ * start, about once in 60 runs) ended the mixer's stream for good. For the audio
+ * mixer that meant an EOS without caps at the snippet sink, so every snippet's audio track had no
+ * sample description. Once one pad is active that cannot happen; until then the mixers simply
+ * wait for their latency, as they do anyway for a pad without data.
+ */
+export const AFTER_FIRST_INPUT: ReadonlyArray<{ mixer: string; input: string; props: Record<string, PropValue> }> = [
+  { mixer: VIDEO_MIXER, input: BACKGROUND_CAPS, props: { 'ignore-inactive-pads': true } },
+  { mixer: AUDIO_MIXER, input: `${SILENCE_SOURCE}-caps`, props: { 'ignore-inactive-pads': true } },
+];
+
 const mixerLatencyNs = (config: CompositeRecordingConfig) => (jitterLatencyMs(config) + 150) * 1_000_000;
 
 export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   const { width, height, fps } = config;
   const bg: ElementSpec[] = [
     { name: CANVAS_SOURCE, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'black' } },
-    { name: 'bg-caps', factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
+    { name: BACKGROUND_CAPS, factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
   ];
   const video: ElementSpec[] = [
     {
       name: VIDEO_MIXER,
       factory: 'compositor',
-      // Room for the jitter buffers' latency, so hosts added later are never late; inactive
-      // (silent) pads are not waited for.
-      props: { background: 'black', latency: mixerLatencyNs(config), 'ignore-inactive-pads': true },
+      // Room for the jitter buffers' latency, so hosts added later are never late. Inactive
+      // (silent) pads are not waited for only once media flows (AFTER_FIRST_INPUT).
+      props: { background: 'black', latency: mixerLatencyNs(config) },
     },
     { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1` } },
     { name: OUTPUT_RATE, factory: 'videorate' },
@@ -79,7 +96,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   ];
   const quiet = silence(SILENCE_SOURCE);
   const audio: ElementSpec[] = [
-    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config), 'ignore-inactive-pads': true } },
+    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config) } },
     ...aacEncoder('aenc', config.audioBitrateKbps),
     outputTee(AUDIO_TEE),
     queue('aq'),
@@ -88,7 +105,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     elements: [...bg, ...video, ...quiet, ...audio, snippetSink(config, 'mp4', true)],
     links: [
       ...chain(bg.map((e) => e.name)),
-      { from: 'bg-caps', to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
+      { from: BACKGROUND_CAPS, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
       ...chain(video.map((e) => e.name)),
       { from: 'vq2', to: SINK, toPad: 'video' },
       ...chain(quiet.map((e) => e.name)),

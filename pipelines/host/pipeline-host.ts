@@ -9,11 +9,12 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { buildComposite, buildHostBranch, branchNames, CANVAS_SOURCE, padProps, tileCaps } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, CANVAS_SOURCE, padProps, tileCaps } from '../builders/composite.pipeline';
 import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SILENCE_SOURCE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
-import { SpoolWriter, type SnippetDescription } from './spool-writer';
+import { parsePartName, SpoolWriter, type SnippetDescription } from './spool-writer';
+import { repairEmptyTracks } from '../mp4';
 import { AUDIO_TEE, VIDEO_TEE } from '../builders/composite.pipeline';
 import { OutputSet } from '../outputs/output-set';
 import { normaliseOutputs, outputOfPath, redactText } from '../outputs/outputs';
@@ -81,6 +82,7 @@ class RecordingHost {
   private readonly order: string[] = [];
   private stopBus: () => void = () => {};
   private dropGateProbe: () => void = () => {};
+  private readonly mixerProbes: Array<() => void> = [];
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private stopTimer: NodeJS.Timeout | null = null;
@@ -112,12 +114,30 @@ class RecordingHost {
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
     const gate = this.find(AUDIO_GATE);
     if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
+    if (c.kind === 'composite') this.armMixers();
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
     if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
     this.timers.push(setInterval(() => this.emitStats(), c.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS));
+  }
+
+  /**
+   * The composite mixers' AFTER_FIRST_INPUT settings, once their always-present input has
+   * delivered a buffer; a loop turn later, so the mixer has taken that buffer in by then.
+   */
+  private armMixers(): void {
+    for (const { mixer, input, props } of AFTER_FIRST_INPUT) {
+      const el = this.find(mixer);
+      const pad = this.find(input)?.getStaticPad('src');
+      if (!el || !pad) continue;
+      this.mixerProbes.push(
+        onFirstBuffer(pad, () => {
+          this.timers.push(setTimeout(() => Object.entries(props).forEach(([k, v]) => setProp(el, k, v)), 50));
+        }),
+      );
+    }
   }
 
   private find(name: string): GstObject | undefined {
@@ -355,12 +375,29 @@ class RecordingHost {
       send({ type: 'warning', code: 'empty-snippet', message: `dropped an empty snippet (${location})` });
       return;
     }
+    if (location.endsWith('.mp4.part')) this.repairTracks(location);
     try {
       const info = this.spool.close(location, this.wallTime(startNs), this.wallTime(endNs), this.describe(hosts));
       this.closedBytes += info.sizeBytes;
       send({ type: 'fragment-closed', ...info });
     } catch (err) {
       send({ type: 'error', code: 'spool-write-failed', message: (err as Error).message, fatal: false });
+    }
+  }
+
+  /**
+   * A trak without a sample description makes the whole snippet unplayable (a muxer pad that got
+   * no caps in this fragment; see stop()). Such a trak holds no samples: it is taken out and said,
+   * never hidden. One that holds samples is left for shipping to quarantine.
+   */
+  private repairTracks(location: string): void {
+    const snippet = parsePartName(location)?.sequence ?? location;
+    try {
+      const { removed, kept } = repairEmptyTracks(location);
+      if (removed.length) send({ type: 'warning', code: 'snippet-repaired', message: `snippet ${snippet}: removed ${removed.join('; ')}` });
+      if (kept.length) send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${kept.join('; ')}` });
+    } catch (err) {
+      send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${(err as Error).message}` });
     }
   }
 
@@ -547,6 +584,7 @@ class RecordingHost {
     // No video came: nothing will open the gate now, and a probe left on the pad must not fire
     // while the pipeline goes down.
     this.dropGateProbe();
+    for (const drop of this.mixerProbes) drop();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
     // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildComposite, buildHostBranch, branchNames, padProps } from '../../pipelines/builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, VIDEO_MIXER } from '../../pipelines/builders/composite.pipeline';
 import { AUDIO_GATE, inputNames } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
@@ -69,6 +69,16 @@ test('composite tiles pass the camera\'s own frames: no videorate, no frame rate
   assert.equal(phQueue.props!.leaky, 'downstream');
   assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'audio').count && e.factory === 'identity'), 'audio frame counter');
   assert.ok(!buildComposite(comp).elements.some((e) => e.name === AUDIO_GATE), 'the composite has video from the start: no gate');
+});
+
+test('composite mixers start waiting for every pad; the host skips inactive ones only after the first input buffer', () => {
+  const spec = buildComposite(compositeConfig('/s', []));
+  for (const { mixer, input, props } of AFTER_FIRST_INPUT) {
+    const el = spec.elements.find((e) => e.name === mixer)!;
+    for (const k of Object.keys(props)) assert.equal(el.props?.[k], undefined, `${mixer} is built without ${k}`);
+    assert.ok(spec.links.some((l) => l.from === input && l.to === mixer), `${input} feeds ${mixer} from the start`);
+  }
+  assert.deepEqual(AFTER_FIRST_INPUT.map((a) => a.mixer).sort(), [AUDIO_MIXER, VIDEO_MIXER].sort());
 });
 
 test('individual MP4 recordings hold audio back (closed valve) until video arrives; passed-through H.264 has a frame counter', () => {
