@@ -24,7 +24,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, frameCounter, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { AAC_PRIMING_NS, OUTPUT_RATE, aacEncoder, frameCounter, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -106,7 +106,8 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     links: [
       ...chain(bg.map((e) => e.name)),
       { from: BACKGROUND_CAPS, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
-      ...chain(video.map((e) => e.name)),
+      // the encoded video reaches the tee (snippets and live outputs) delayed by the AAC priming
+      ...chain(video.map((e) => e.name)).map((l) => (l.to === VIDEO_TEE ? { ...l, toPad: 'sink', toPadProps: { offset: AAC_PRIMING_NS } } : l)),
       { from: 'vq2', to: SINK, toPad: 'video' },
       ...chain(quiet.map((e) => e.name)),
       { from: quiet[quiet.length - 1]!.name, to: AUDIO_MIXER, toPad: 'sink_%u' },

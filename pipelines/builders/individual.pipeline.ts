@@ -14,7 +14,7 @@
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, x264 } from './common';
+import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
@@ -50,7 +50,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
     if (!transcode) video.push(frameCounter(n.count));
     video.push(queue(n.queue));
     elements.push(...video);
-    links.push(...chain(video.map((e) => e.name)), { from: n.queue, to: SINK, toPad: 'video' });
+    links.push(...chain(video.map((e) => e.name)), { from: n.queue, to: SINK, toPad: 'video', toPadProps: { offset: AAC_PRIMING_NS } });
   }
 
   const a = inputNames(host.hostId, 'audio');

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, VIDEO_MIXER } from '../../pipelines/builders/composite.pipeline';
-import { AUDIO_GATE, inputNames } from '../../pipelines/builders/common';
+import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
+import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, SINK } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
 import { parsePartName, SpoolWriter } from '../../pipelines/host/spool-writer';
@@ -164,4 +164,12 @@ test('spool writer: rename, metadata via temp file, recording state', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('video reaches the muxers delayed by the AAC priming (1024 samples at 48 kHz)', () => {
+  assert.equal(AAC_PRIMING_NS, 21_333_333);
+  const comp = buildComposite(compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 }));
+  assert.deepEqual(comp.links.find((l) => l.to === VIDEO_TEE)?.toPadProps, { offset: AAC_PRIMING_NS }, 'before the tee: snippets and live outputs alike');
+  const ind = buildIndividual(individualConfig('/s', hostMedia('h', 'H264'), 'av'));
+  assert.deepEqual(ind.links.find((l) => l.to === SINK && l.toPad === 'video')?.toPadProps, { offset: AAC_PRIMING_NS });
 });
