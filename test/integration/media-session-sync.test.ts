@@ -113,17 +113,16 @@ test(
     composite: await syncPerSnippet(comp, { crop }, [{ what: 'composite start', atMs: compStartedAt, settleMs: 2000 }, ...events]),
   };
   t.diagnostic(JSON.stringify(results));
-  // The flashes right after the start, a join or a camera coming back are kept apart. In the
-  // composite such a flash can be one canvas frame off the recording's steady offset: with no frame
-  // of the tile covering an output frame's start (a new tile, a resized one, one back after a gap)
-  // the compositor takes the first frame starting inside it, one canvas frame earlier than sample
-  // and hold would. The first flash of a new individual period opens the recording and has no
-  // silence before its beep to measure it by.
-  const transient = results.composite.flatMap((x) => x.transient);
-  const steady = results.composite.flatMap((x) => x.offsets).sort((a, b) => a - b);
-  const median = steady[Math.floor(steady.length / 2)]!;
-  assert.ok(transient.length >= 2, `flashes were measured right after the changes in the composite: ${JSON.stringify(transient)}`);
-  for (const o of transient) assert.ok(Math.abs(o - median) <= 1000 / 15 + 2, `composite: a flash right after a change is ${o} ms off, more than one canvas frame from the steady ${median} ms`);
+  // The flashes right after the start, a join or a camera coming back are kept apart, to name them
+  // when they fail, and held to the same bound. In the composite such a flash is often one canvas
+  // frame off the recording's steady offset (with no frame of the tile covering an output frame's
+  // start, as for a new, resized or resumed tile, the compositor takes the first frame starting
+  // inside it): the steady offset being near zero is what keeps it within the bound. The first
+  // flash of a new individual period opens the recording and is measured only when its beep has
+  // silence before it.
+  const transient = Object.entries(results).flatMap(([name, r]) => r.flatMap((x) => x.transient.map((o) => ({ name, o }))));
+  assert.ok(transient.filter((x) => x.name === 'composite').length >= 2, `flashes were measured right after the changes in the composite: ${JSON.stringify(transient)}`);
+  for (const { name, o } of transient) assert.ok(Math.abs(o) <= (name === 'composite' ? 1000 / 15 : 1000 / 30), `${name}: a flash right after a change is ${o} ms off`);
   // about one flash per second; a snippet during the camera-off period may have none
   assertWithin('individual H.264', results['individual H.264'], 1000 / 30, (_s, i) => (i < results['individual H.264'].length - 1 ? 2 : 0));
   assertWithin('individual VP8', results['individual VP8'], 1000 / 30, () => 0);
