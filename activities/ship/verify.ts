@@ -1,6 +1,7 @@
 // Checks a closed snippet before it may leave the machine: the MP4 box structure must tile the
-// whole file (a truncated or unfinalized MP4 does not), ffprobe must parse it with a real duration
-// and the streams its variant promises, and the duration must agree with the pipeline's sidecar.
+// whole file (a truncated or unfinalized MP4 does not) and every track needs a sample description,
+// ffprobe must parse it with a real duration and the streams its variant promises, and the
+// duration must agree with the pipeline's sidecar.
 // Also computes the checksums the upload is verified against. What the file says (duration,
 // codecs, sizes, rates) is what the message announces.
 import { execFile } from 'node:child_process';
@@ -8,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { CRC32C } from '@google-cloud/storage';
+import { describeTrack, moovTracks, Mp4FormatError, parseBoxHeader, trackDefect, type Mp4Box } from '../../pipelines/mp4';
 import type { SnippetMetadata } from '../../pipelines/spool';
 
 export interface ProbedMedia {
@@ -36,39 +38,48 @@ export class CorruptSnippetError extends Error {
 
 const CODEC_NAMES: Record<string, string> = { h264: 'H264', aac: 'AAC', mp3: 'MP3', opus: 'OPUS', hevc: 'H265', vp9: 'VP9', av1: 'AV1' };
 
-/** Top-level MP4 boxes must cover the file exactly, and ftyp, moov and media data must be there. */
+/**
+ * Top-level MP4 boxes must cover the file exactly, ftyp, moov and media data must be there, and
+ * every trak must have a sample description (the pipeline host repairs the empty ones it knows;
+ * pipelines/mp4.ts).
+ */
 export async function checkMp4Boxes(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
     const seen = new Set<string>();
     const header = Buffer.alloc(16);
+    let moov: Mp4Box | undefined;
     let offset = 0;
     while (offset < size) {
-      if (size - offset < 8) throw new CorruptSnippetError(`truncated MP4: ${size - offset} stray bytes at offset ${offset}`);
-      await fh.read(header, 0, 16, offset);
-      let boxSize = header.readUInt32BE(0);
-      const type = header.toString('latin1', 4, 8);
-      if (!/^[\x20-\x7e]{4}$/.test(type)) throw new CorruptSnippetError(`not an MP4 box at offset ${offset}`);
-      if (boxSize === 1) {
-        if (size - offset < 16) throw new CorruptSnippetError(`truncated MP4: ${type} box header cut at offset ${offset}`);
-        boxSize = Number(header.readBigUInt64BE(8));
-      } else if (boxSize === 0) {
-        boxSize = size - offset; // "to end of file": only meaningful for the last box
-      }
-      if (boxSize < 8) throw new CorruptSnippetError(`invalid MP4: ${type} box of ${boxSize} bytes at offset ${offset}`);
-      if (offset + boxSize > size) {
-        throw new CorruptSnippetError(`truncated MP4: ${type} box at offset ${offset} needs ${boxSize} bytes, file has ${size - offset}`);
-      }
-      seen.add(type);
-      offset += boxSize;
+      const { bytesRead } = await fh.read(header, 0, 16, offset);
+      const box = mp4(() => parseBoxHeader(header.subarray(0, bytesRead), offset, size - offset));
+      seen.add(box.type);
+      if (box.type === 'moov') moov = box;
+      offset += box.size;
     }
     for (const required of ['ftyp', 'moov']) {
       if (!seen.has(required)) throw new CorruptSnippetError(`incomplete MP4: no ${required} box (boxes: ${[...seen].join(', ') || 'none'})`);
     }
     if (!seen.has('mdat') && !seen.has('moof')) throw new CorruptSnippetError('incomplete MP4: no media data');
+    const moovBytes = Buffer.alloc(moov!.size);
+    await fh.read(moovBytes, 0, moov!.size, moov!.start);
+    for (const track of mp4(() => moovTracks(moovBytes))) {
+      const defect = trackDefect(track);
+      if (defect) throw new CorruptSnippetError(`unplayable MP4: ${describeTrack(track)}: ${defect}`);
+    }
   } finally {
     await fh.close();
+  }
+}
+
+/** The box parser's complaints are the file's fault. */
+function mp4<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof Mp4FormatError) throw new CorruptSnippetError(err.message);
+    throw err;
   }
 }
 

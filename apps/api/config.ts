@@ -1,12 +1,12 @@
 // Configuration of the API process, validated once at start-up.
+import { temporalConnectOptions } from '../common/clients';
 import { loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
 
 export function loadApiConfig(env: Env) {
   const c = loadConfig(env, {
-    temporalAddress: v.TEMPORAL_ADDRESS,
-    temporalNamespace: v.TEMPORAL_NAMESPACE,
+    ...v.temporalVariables,
     projectId: v.GOOGLE_CLOUD_PROJECT,
     bucket: v.TAPEDECK_BUCKET,
     storageEmulator: v.STORAGE_EMULATOR_HOST,
@@ -25,7 +25,7 @@ export function loadApiConfig(env: Env) {
     clipWaitSeconds: v.TAPEDECK_CLIP_WAIT_SECONDS,
     clipUrlTtlSeconds: v.TAPEDECK_CLIP_URL_TTL_SECONDS,
   });
-  return Object.freeze(c);
+  return Object.freeze({ ...c, temporal: temporalConnectOptions(c) });
 }
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

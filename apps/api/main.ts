@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadOrExit('tapedeck-api', () => loadApiConfig(processEnv()));
   const logger = createLogger('tapedeck-api', config.logLevel);
   const cloud = { projectId: config.projectId, storageEmulator: config.storageEmulator, pubsubEmulator: config.pubsubEmulator };
-  const temporal = createTemporalConnection(config.temporalAddress);
+  const temporal = createTemporalConnection(config.temporal);
   const storage = createStorage(cloud, { retries: false });
   const pubsub = createPubSub(cloud);
 

@@ -2,8 +2,9 @@
 // local emulators and to real Google Cloud / a Temporal cluster.
 import { Storage } from '@google-cloud/storage';
 import { PubSub } from '@google-cloud/pubsub';
-import { Connection } from '@temporalio/client';
-import type { HostPort } from './config';
+import { readFileSync } from 'node:fs';
+import { Connection, type TLSConfig } from '@temporalio/client';
+import { ConfigError, type HostPort } from './config';
 
 export interface GoogleCloudConfig {
   projectId: string;
@@ -32,8 +33,62 @@ export function createPubSub(cfg: GoogleCloudConfig): PubSub {
   return new PubSub({ projectId: cfg.projectId });
 }
 
+export interface TemporalConnectionConfig {
+  temporalAddress: HostPort;
+  temporalTls: boolean;
+  temporalTlsCert?: string | undefined;
+  temporalTlsKey?: string | undefined;
+  temporalTlsCa?: string | undefined;
+  temporalTlsServerName?: string | undefined;
+  temporalApiKey?: string | undefined;
+}
+
+/** What both the client's and the worker's connections take. */
+export interface TemporalConnectOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+}
+
+/**
+ * Connection options for a Temporal cluster: plain (the local dev server), TLS with the system's
+ * roots or a given CA, mTLS with a client certificate, and/or an API key. The PEM files are read
+ * here, once, so a missing or malformed one stops the process at start-up naming its variable.
+ */
+export function temporalConnectOptions(c: TemporalConnectionConfig, read: (path: string) => Buffer = readFileSync): TemporalConnectOptions {
+  const problems: string[] = [];
+  const pem = (name: string, path: string | undefined, kind: RegExp): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    let data: Buffer;
+    try {
+      data = read(path);
+    } catch (err) {
+      problems.push(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return undefined;
+    }
+    if (!kind.test(data.toString('latin1'))) problems.push(`${name}: ${path} is not a PEM file of the expected kind`);
+    return data;
+  };
+  if ((c.temporalTlsCert === undefined) !== (c.temporalTlsKey === undefined)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: an mTLS client needs both, or neither');
+  }
+  const crt = pem('TEMPORAL_TLS_CERT', c.temporalTlsCert, /-----BEGIN CERTIFICATE-----/);
+  const key = pem('TEMPORAL_TLS_KEY', c.temporalTlsKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+  const ca = pem('TEMPORAL_TLS_CA', c.temporalTlsCa, /-----BEGIN CERTIFICATE-----/);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const address = formatHostPort(c.temporalAddress);
+  const useTls = c.temporalTls || crt !== undefined || ca !== undefined || c.temporalApiKey !== undefined || c.temporalTlsServerName !== undefined;
+  if (!useTls) return { address };
+  const tls: TLSConfig = {
+    ...(c.temporalTlsServerName ? { serverNameOverride: c.temporalTlsServerName } : {}),
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+  };
+  return { address, tls, ...(c.temporalApiKey ? { apiKey: c.temporalApiKey } : {}) };
+}
+
 /** A lazy connection: created without contacting the server, so a process can start (and report
  *  Temporal as down) while the server is unreachable. */
-export function createTemporalConnection(address: HostPort): Connection {
-  return Connection.lazy({ address: formatHostPort(address) });
+export function createTemporalConnection(options: TemporalConnectOptions): Connection {
+  return Connection.lazy(options);
 }

@@ -36,6 +36,54 @@ export const TEMPORAL_NAMESPACE = variable({
   description: 'Temporal namespace',
   parse: str,
 });
+// A Temporal cluster that needs TLS (mTLS client certificates, or an API key as Temporal Cloud
+// offers): the names are the Temporal CLI's own. Files are read once at start-up.
+const readablePath: (raw: string) => string = (raw) => {
+  if (raw.length === 0) fail('must not be empty');
+  return raw;
+};
+export const TEMPORAL_TLS = variable({
+  name: 'TEMPORAL_TLS',
+  default: 'false',
+  description: 'connect to Temporal over TLS with the system\'s root certificates (implied by TEMPORAL_TLS_CERT, TEMPORAL_TLS_CA or TEMPORAL_API_KEY)',
+  parse: bool,
+});
+export const TEMPORAL_TLS_CERT = optionalVariable({
+  name: 'TEMPORAL_TLS_CERT',
+  description: 'PEM file of the mTLS client certificate (with TEMPORAL_TLS_KEY)',
+  parse: readablePath,
+});
+export const TEMPORAL_TLS_KEY = optionalVariable({
+  name: 'TEMPORAL_TLS_KEY',
+  description: 'PEM file of the mTLS client private key (with TEMPORAL_TLS_CERT)',
+  parse: readablePath,
+});
+export const TEMPORAL_TLS_CA = optionalVariable({
+  name: 'TEMPORAL_TLS_CA',
+  description: 'PEM file of the CA that signed the server\'s certificate (unset: the system\'s roots)',
+  parse: readablePath,
+});
+export const TEMPORAL_TLS_SERVER_NAME = optionalVariable({
+  name: 'TEMPORAL_TLS_SERVER_NAME',
+  description: 'server name to verify the server\'s certificate against, when it differs from the address\'s host',
+  parse: str,
+});
+export const TEMPORAL_API_KEY = optionalVariable({
+  name: 'TEMPORAL_API_KEY',
+  description: 'API key sent as a bearer token on every Temporal call (implies TLS; never logged)',
+  parse: str,
+});
+/** The Temporal connection variables, for a process config to spread in. */
+export const temporalVariables = {
+  temporalAddress: TEMPORAL_ADDRESS,
+  temporalNamespace: TEMPORAL_NAMESPACE,
+  temporalTls: TEMPORAL_TLS,
+  temporalTlsCert: TEMPORAL_TLS_CERT,
+  temporalTlsKey: TEMPORAL_TLS_KEY,
+  temporalTlsCa: TEMPORAL_TLS_CA,
+  temporalTlsServerName: TEMPORAL_TLS_SERVER_NAME,
+  temporalApiKey: TEMPORAL_API_KEY,
+};
 export const GOOGLE_CLOUD_PROJECT = variable({
   name: 'GOOGLE_CLOUD_PROJECT',
   default: 'tapedeck-local',

@@ -1,6 +1,7 @@
 // Configuration of the worker process, validated once at start-up.
 import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { temporalConnectOptions } from '../common/clients';
 import { ConfigError, loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
@@ -8,8 +9,7 @@ import { ingestVariables } from '../../pipelines/ingest/config';
 
 export function loadWorkerConfig(env: Env) {
   const c = loadConfig(env, {
-    temporalAddress: v.TEMPORAL_ADDRESS,
-    temporalNamespace: v.TEMPORAL_NAMESPACE,
+    ...v.temporalVariables,
     projectId: v.GOOGLE_CLOUD_PROJECT,
     bucket: v.TAPEDECK_BUCKET,
     storageEmulator: v.STORAGE_EMULATOR_HOST,
@@ -54,7 +54,7 @@ export function loadWorkerConfig(env: Env) {
   }
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;
-  return Object.freeze({ ...c, workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), clipWorkDir: resolve(c.clipWorkDir), mediaTaskQueue: mediaTaskQueue(workerId) });
+  return Object.freeze({ ...c, temporal: temporalConnectOptions(c), workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), clipWorkDir: resolve(c.clipWorkDir), mediaTaskQueue: mediaTaskQueue(workerId) });
 }
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -10,7 +10,7 @@ import { ShipRegistry } from '../../activities/ship/ship.activity';
 import { createClipActivities } from '../../activities/clips/clip.activities';
 import { MediaRuntime } from '../../activities/media/media-runtime';
 import { PortAllocator } from '../../pipelines/ingest/ports';
-import { createPubSub, createStorage, formatHostPort } from '../common/clients';
+import { createPubSub, createStorage } from '../common/clients';
 import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
 import { createLogger } from '../common/logger';
@@ -75,9 +75,8 @@ async function main(): Promise<void> {
   const httpAddress = http.address();
   logger.info({ address: typeof httpAddress === 'object' && httpAddress ? `http://${config.httpHost}:${httpAddress.port}` : undefined }, 'worker health endpoint listening');
 
-  const address = formatHostPort(config.temporalAddress);
-  const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
+  const connection = await NativeConnection.connect(config.temporal);
+  const clientConnection = await Connection.connect(config.temporal);
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const capacity = new MediaCapacity(config.mediaCapacityCores);
   const runtime = config.roles.includes('media')

@@ -54,6 +54,8 @@ export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
 });
 
 export const SINK = 'snippets';
+/** The live silence every recording's audio mixer has as an input. */
+export const SILENCE_SOURCE = 'silence';
 export const PASSTHROUGH_SLACK_NS = 100_000_000;
 /** videorate in front of the encoder: its in/out/drop counters are the output frame statistics. */
 export const OUTPUT_RATE = 'outrate';
@@ -121,6 +123,13 @@ export const AUDIO_GATE = 'agate';
  * AAC for MP4 snippets; `gated` puts it behind the audio gate (individual recordings; the
  * composite's video starts at once with its background, so it needs none).
  */
+/**
+ * avenc_aac opens every stream with 1024 samples of encoder delay (priming) and nothing in the MP4
+ * or FLV tells a player to skip them, so decoded audio plays 1024/48000 s late. Video going to the
+ * muxers is delayed by as much (a pad offset) to keep the two in step in any player.
+ */
+export const AAC_PRIMING_NS = Math.round((1024 / 48_000) * 1e9);
+
 export const aacEncoder = (name: string, kbps: number, gated = false): ElementSpec[] => [
   { name: `${name}-conv`, factory: 'audioconvert' },
   { name: `${name}-resample`, factory: 'audioresample' },

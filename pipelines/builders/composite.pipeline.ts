@@ -3,7 +3,7 @@
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
 //   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
-//             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
+//             v-src → v-jb → depay → decoder → v-count → videoconvert                               │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
@@ -16,15 +16,15 @@
 //
 // Lip sync in a tile: for the output frame at time T the compositor takes, per pad, the input
 // frame whose span contains T (sample and hold), so a tile shows its camera up to one input frame
-// late. A tile branch that resampled to the canvas rate itself (videorate to 15 fps, its grid set
-// by its first buffer) quantised twice, on its own grid and then on the compositor's: audio −
-// video spread over two canvas frames (-61..+83 ms) and jumped when the branch restarted (join,
-// camera toggle). Tile branches keep the cameras' rate (TILE_INPUT_FPS) so only the compositor
-// picks frames: the error is under one camera frame (33 ms) and stable, with no offset to add.
+// late. Tile branches pass the camera's own frames, at the camera's own (variable) rate, with no
+// videorate: the compositor is the only place a frame is chosen. A tile videorate quantised twice
+// when it resampled to the canvas rate (-61..+83 ms), and at the camera rate it still filled a gap
+// (camera off and on, a stall) with the nearest frame, so the second half of the gap showed the
+// frame from after it: the first flash after a camera came back appeared up to 300 ms early.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
-import { chain, type BranchSpec, type ElementSpec, type PipelineSpec } from '../spec';
-import { OUTPUT_RATE, aacEncoder, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SINK, snippetSink, x264 } from './common';
+import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
+import { AAC_PRIMING_NS, OUTPUT_RATE, aacEncoder, frameCounter, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -39,36 +39,52 @@ export const VIDEO_TEE = 'vtee';
 export const AUDIO_TEE = 'atee';
 const outputTee = (name: string): ElementSpec => ({ name, factory: 'tee', props: { 'allow-not-linked': false } });
 export const LEVEL_INTERVAL_MS = 200;
-/** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
-export const TILE_INPUT_FPS = 30;
+/** The canvas: black, live, there with zero hosts. */
+export const CANVAS_SOURCE = 'bg';
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
   placeholderCaps: `${hostId}-ph-caps`,
   placeholderQueue: `${hostId}-ph-queue`,
   videoCaps: `${hostId}-v-caps`,
-  videoRate: `${hostId}-v-rate`,
   videoQueue: inputNames(hostId, 'video').queue,
   level: `${hostId}-a-level`,
   volume: `${hostId}-a-volume`,
   audioQueue: inputNames(hostId, 'audio').queue,
 });
 
+const BACKGROUND_CAPS = 'bg-caps';
+
+/**
+ * Mixer settings the pipeline host applies only after the mixer's always-present input (the
+ * black background, the silence) has delivered its first buffer. `ignore-inactive-pads` makes a
+ * live mixer skip pads that never had a buffer, and GStreamer 1.22's aggregators then count
+ * "every pad skipped" as "every pad at EOS": a timeout before any input buffer (seen right at
+ * start, about once in 60 runs) ended the mixer's stream for good. For the audio
+ * mixer that meant an EOS without caps at the snippet sink, so every snippet's audio track had no
+ * sample description. Once one pad is active that cannot happen; until then the mixers simply
+ * wait for their latency, as they do anyway for a pad without data.
+ */
+export const AFTER_FIRST_INPUT: ReadonlyArray<{ mixer: string; input: string; props: Record<string, PropValue> }> = [
+  { mixer: VIDEO_MIXER, input: BACKGROUND_CAPS, props: { 'ignore-inactive-pads': true } },
+  { mixer: AUDIO_MIXER, input: `${SILENCE_SOURCE}-caps`, props: { 'ignore-inactive-pads': true } },
+];
+
 const mixerLatencyNs = (config: CompositeRecordingConfig) => (jitterLatencyMs(config) + 150) * 1_000_000;
 
 export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   const { width, height, fps } = config;
   const bg: ElementSpec[] = [
-    { name: 'bg', factory: 'videotestsrc', props: { 'is-live': true, pattern: 'black' } },
-    { name: 'bg-caps', factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
+    { name: CANVAS_SOURCE, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'black' } },
+    { name: BACKGROUND_CAPS, factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
   ];
   const video: ElementSpec[] = [
     {
       name: VIDEO_MIXER,
       factory: 'compositor',
-      // Room for the jitter buffers' latency, so hosts added later are never late; inactive
-      // (silent) pads are not waited for.
-      props: { background: 'black', latency: mixerLatencyNs(config), 'ignore-inactive-pads': true },
+      // Room for the jitter buffers' latency, so hosts added later are never late. Inactive
+      // (silent) pads are not waited for only once media flows (AFTER_FIRST_INPUT).
+      props: { background: 'black', latency: mixerLatencyNs(config) },
     },
     { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1` } },
     { name: OUTPUT_RATE, factory: 'videorate' },
@@ -78,9 +94,9 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     outputTee(VIDEO_TEE),
     queue('vq2'),
   ];
-  const quiet = silence('silence');
+  const quiet = silence(SILENCE_SOURCE);
   const audio: ElementSpec[] = [
-    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config), 'ignore-inactive-pads': true } },
+    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config) } },
     ...aacEncoder('aenc', config.audioBitrateKbps),
     outputTee(AUDIO_TEE),
     queue('aq'),
@@ -89,8 +105,9 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     elements: [...bg, ...video, ...quiet, ...audio, snippetSink(config, 'mp4', true)],
     links: [
       ...chain(bg.map((e) => e.name)),
-      { from: 'bg-caps', to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
-      ...chain(video.map((e) => e.name)),
+      { from: BACKGROUND_CAPS, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
+      // the encoded video reaches the tee (snippets and live outputs) delayed by the AAC priming
+      ...chain(video.map((e) => e.name)).map((l) => (l.to === VIDEO_TEE ? { ...l, toPad: 'sink', toPadProps: { offset: AAC_PRIMING_NS } } : l)),
       { from: 'vq2', to: SINK, toPad: 'video' },
       ...chain(quiet.map((e) => e.name)),
       { from: quiet[quiet.length - 1]!.name, to: AUDIO_MIXER, toPad: 'sink_%u' },
@@ -144,13 +161,11 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const video: ElementSpec[] = [
     ...rtpInput(config, host, 'video'),
     ...decode,
+    // decoded frames, counted for the branch's stats (no videorate here: see the top of this file)
+    frameCounter(inputNames(id, 'video').count),
     { name: `${id}-v-conv`, factory: 'videoconvert' },
-    // RTP video (VP8 above all) has a variable frame rate, 0/1; videorate fixes it at the camera
-    // rate (not the canvas rate: see the top of this file), and skip-to-first keeps a late-joining
-    // branch from filling the time before its first frame.
-    { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
-    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
+    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile) } },
     { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
   ];
   const audio: ElementSpec[] = [

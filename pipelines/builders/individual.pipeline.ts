@@ -14,11 +14,13 @@
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, snippetSink, SINK, x264 } from './common';
+import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
 export const AUDIO_ENCODER = 'aenc';
+/** The videorate in front of a transcoding encoder: its counters are the recording's output frame stats. */
+export const transcodeRateName = (hostId: string) => `${hostId}-v-rate`;
 /** Frame rate of transcoded VP8 (cameras send up to 30). */
 export const TRANSCODE_FPS = 30;
 
@@ -37,7 +39,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
         { name: `${host.hostId}-v-dec`, factory: 'vp8dec' },
         { name: `${host.hostId}-v-conv`, factory: 'videoconvert' },
         // RTP gives a variable frame rate; a constant one makes the 1 s GOPs line up with the cuts.
-        { name: `${host.hostId}-v-rate`, factory: 'videorate', props: { 'skip-to-first': true } },
+        { name: transcodeRateName(host.hostId), factory: 'videorate', props: { 'skip-to-first': true } },
         { name: `${host.hostId}-v-fps`, factory: 'capsfilter', props: { caps: `video/x-raw,framerate=${TRANSCODE_FPS}/1` } },
         x264(VIDEO_ENCODER, config.videoBitrateKbps, 'ultrafast', TRANSCODE_FPS),
       );
@@ -48,7 +50,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
     if (!transcode) video.push(frameCounter(n.count));
     video.push(queue(n.queue));
     elements.push(...video);
-    links.push(...chain(video.map((e) => e.name)), { from: n.queue, to: SINK, toPad: 'video' });
+    links.push(...chain(video.map((e) => e.name)), { from: n.queue, to: SINK, toPad: 'video', toPadProps: { offset: AAC_PRIMING_NS } });
   }
 
   const a = inputNames(host.hostId, 'audio');
@@ -60,7 +62,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
     { name: `${host.hostId}-a-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
     queue(a.queue),
   ];
-  const quiet = silence('silence');
+  const quiet = silence(SILENCE_SOURCE);
   elements.push(...audio, ...quiet, {
     name: AUDIO_MIXER,
     factory: 'audiomixer',

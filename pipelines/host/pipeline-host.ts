@@ -9,11 +9,12 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
-import { buildIndividual } from '../builders/individual.pipeline';
-import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, CANVAS_SOURCE, padProps, tileCaps } from '../builders/composite.pipeline';
+import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
+import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SILENCE_SOURCE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
-import { SpoolWriter, type SnippetDescription } from './spool-writer';
+import { parsePartName, SpoolWriter, type SnippetDescription } from './spool-writer';
+import { repairEmptyTracks } from '../mp4';
 import { AUDIO_TEE, VIDEO_ENCODER, VIDEO_TEE } from '../builders/composite.pipeline';
 import { OutputSet } from '../outputs/output-set';
 import { normaliseOutputs, outputOfPath, redactText } from '../outputs/outputs';
@@ -50,6 +51,9 @@ function countedFrames(identity: GstObject): number {
   return (stats && structUint64(stats, 'num-buffers')) ?? 0;
 }
 
+/** Sources every recording's mixers always have: the black canvas and the silence. */
+const MIXER_BASES = [CANVAS_SOURCE, SILENCE_SOURCE];
+
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
 }
@@ -79,6 +83,7 @@ class RecordingHost {
   private readonly order: string[] = [];
   private stopBus: () => void = () => {};
   private dropGateProbe: () => void = () => {};
+  private readonly mixerProbes: Array<() => void> = [];
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private stopTimer: NodeJS.Timeout | null = null;
@@ -110,12 +115,30 @@ class RecordingHost {
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
     const gate = this.find(AUDIO_GATE);
     if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
+    if (c.kind === 'composite') this.armMixers();
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
     if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
     this.timers.push(setInterval(() => this.emitStats(), c.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS));
+  }
+
+  /**
+   * The composite mixers' AFTER_FIRST_INPUT settings, once their always-present input has
+   * delivered a buffer; a loop turn later, so the mixer has taken that buffer in by then.
+   */
+  private armMixers(): void {
+    for (const { mixer, input, props } of AFTER_FIRST_INPUT) {
+      const el = this.find(mixer);
+      const pad = this.find(input)?.getStaticPad('src');
+      if (!el || !pad) continue;
+      this.mixerProbes.push(
+        onFirstBuffer(pad, () => {
+          this.timers.push(setTimeout(() => Object.entries(props).forEach(([k, v]) => setProp(el, k, v)), 50));
+        }),
+      );
+    }
   }
 
   private find(name: string): GstObject | undefined {
@@ -212,7 +235,7 @@ class RecordingHost {
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
-        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile));
       }
       b.tile = tile;
     }
@@ -353,12 +376,29 @@ class RecordingHost {
       send({ type: 'warning', code: 'empty-snippet', message: `dropped an empty snippet (${location})` });
       return;
     }
+    if (location.endsWith('.mp4.part')) this.repairTracks(location);
     try {
       const info = this.spool.close(location, this.wallTime(startNs), this.wallTime(endNs), this.describe(hosts));
       this.closedBytes += info.sizeBytes;
       send({ type: 'fragment-closed', ...info });
     } catch (err) {
       send({ type: 'error', code: 'spool-write-failed', message: (err as Error).message, fatal: false });
+    }
+  }
+
+  /**
+   * A trak without a sample description makes the whole snippet unplayable (a muxer pad that got
+   * no caps in this fragment; see stop()). Such a trak holds no samples: it is taken out and said,
+   * never hidden. One that holds samples is left for shipping to quarantine.
+   */
+  private repairTracks(location: string): void {
+    const snippet = parsePartName(location)?.sequence ?? location;
+    try {
+      const { removed, kept } = repairEmptyTracks(location);
+      if (removed.length) send({ type: 'warning', code: 'snippet-repaired', message: `snippet ${snippet}: removed ${removed.join('; ')}` });
+      if (kept.length) send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${kept.join('; ')}` });
+    } catch (err) {
+      send({ type: 'warning', code: 'snippet-unplayable', message: `snippet ${snippet}: ${(err as Error).message}` });
     }
   }
 
@@ -444,8 +484,9 @@ class RecordingHost {
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
         if (!q || !jb) continue;
-        const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
-        // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
+        // a transcoding individual recording's videorate input counter, else the branch's frame
+        // counter (composite tiles: decoded frames; passed-through H.264 access units; Opus frames)
+        const rate = media === 'video' ? b.elements.get(transcodeRateName(b.host.hostId)) : undefined;
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
@@ -465,7 +506,7 @@ class RecordingHost {
     // The composite's output videorate; a transcoded individual recording's videorate (fixed 30 fps
     // in front of its encoder) plays the same role; passed-through H.264 has its frame counter.
     const c = this.config;
-    const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(branchNames(c.hostId).videoRate) : undefined);
+    const outRate = this.find(OUTPUT_RATE) ?? (c.kind === 'individual' ? this.find(transcodeRateName(c.hostId)) : undefined);
     const passCounter = c.kind === 'individual' && !outRate ? this.find(inputNames(c.hostId, 'video').count) : undefined;
     const framesOut = outRate ? Number(getProp(outRate, 'out')) : passCounter ? countedFrames(passCounter) : 0;
     const enc = this.find('venc');
@@ -545,6 +586,7 @@ class RecordingHost {
     // No video came: nothing will open the gate now, and a probe left on the pad must not fire
     // while the pipeline goes down.
     this.dropGateProbe();
+    for (const drop of this.mixerProbes) drop();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
     // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a
@@ -554,11 +596,17 @@ class RecordingHost {
     const unique = [...new Set(all)];
     const isSource = (el: GstObject) => el.getStaticPad('sink') === null && el.getStaticPad('src') !== null;
     const sources = unique.filter(isSource);
+    // The canvas and the silence (the mixers' inputs that are always there) go last and together:
+    // each mixer ends with its last input, so video and audio end at the same moment.
     const rtp = sources.filter((el) => String(el.name).endsWith('-src') && getProp(el, 'port') !== undefined);
-    const rest = sources.filter((el) => !rtp.includes(el));
+    const last = sources.filter((el) => MIXER_BASES.includes(String(el.name)));
+    const rest = sources.filter((el) => !rtp.includes(el) && !last.includes(el));
     const next = (list: GstObject[]) => {
       const el = list.shift();
-      if (!el) return;
+      if (!el) {
+        for (const base of last) sendEos(base);
+        return;
+      }
       sendEos(el);
       setImmediate(() => next(list));
     };

@@ -23,7 +23,7 @@ describe('OpenAPI document', () => {
     // Documentation needs no backend: Temporal and the emulators point at closed ports.
     const config = loadApiConfig({ TAPEDECK_API_TOKENS: TOKENS_ENV, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     const cloud = { projectId: config.projectId, storageEmulator: new URL(`http://127.0.0.1:${await freePort()}`), pubsubEmulator: { host: '127.0.0.1', port: await freePort() } };
-    const temporal = createTemporalConnection(config.temporalAddress);
+    const temporal = createTemporalConnection(config.temporal);
     const pubsub = createPubSub(cloud);
     app = await createApiApp({ config, logger: createLogger('openapi-test', 'warn'), temporal, storage: createStorage(cloud, { retries: false }), pubsub });
     await app.listen(0, '127.0.0.1');

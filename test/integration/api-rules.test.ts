@@ -83,7 +83,7 @@ describe('API rules: auth, validation, errors, request ids, metrics', () => {
     });
     const config = loadApiConfig({ TAPEDECK_API_TOKENS: TOKENS_ENV, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TAPEDECK_API_BACKEND_TIMEOUT_MS: '2000' });
     const logger = pino({ level: 'trace', base: { name: 'capture' } }, sink);
-    const temporal = createTemporalConnection(config.temporalAddress);
+    const temporal = createTemporalConnection(config.temporal);
     const cloud = { projectId: config.projectId, storageEmulator: new URL(`http://127.0.0.1:${await freePort()}`), pubsubEmulator: undefined };
     const app = await createApiApp({ config, logger, temporal, storage: createStorage(cloud, { retries: false }), pubsub: createPubSub({ ...cloud, pubsubEmulator: { host: '127.0.0.1', port: 9 } }) });
     await app.listen(0, '127.0.0.1');

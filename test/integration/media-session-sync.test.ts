@@ -2,7 +2,10 @@
 // test/support/av-sync.ts: mock SFU → MediaSession → pipelines (real GStreamer, loopback RTP).
 //  1. An individual H.264 recording (passed through), an individual VP8 recording (transcoded to
 //     30 fps) and one composite tile, all at once, across a host joining the composite and a camera
-//     off/on toggle: audio − video within one output frame (1/30 s, 1/15 s) in every snippet.
+//     off/on toggle: audio − video within one output frame (1/30 s, 1/15 s) in every snippet,
+//     including the first flashes after the start, the join and the camera coming back. The VP8
+//     host's individual recording follows the camera as the workflows run it: one MP4 period until
+//     the camera goes off, a new one from when it comes back on.
 //  2. A skewed sender (audio leaves 120 ms after its video) with RTCP sender reports: the ingest's
 //     estimate reaches the pipelines as set-sync and brings them within one frame; a recording of
 //     the same host that is denied set-sync shows the skew, so the measurement can fail.
@@ -78,7 +81,7 @@ test(
   const compStartedAt = Date.now();
   const comp = await live.record((dir) => compositeConfig(dir, [v], { snippetSeconds: SNIPPET }));
   const indH = await live.record((dir) => individualConfig(dir, h, 'av', { snippetSeconds: SNIPPET }));
-  const indV = await live.record((dir) => individualConfig(dir, v, 'av', { snippetSeconds: SNIPPET }));
+  const indV1 = await live.record((dir) => individualConfig(dir, v, 'av', { snippetSeconds: SNIPPET, recordingId: 'host-v-1' }));
   const events: MediaEvent[] = [];
   await sleep(5000);
   events.push({ what: 'h joins the composite', atMs: Date.now(), settleMs: 1500 });
@@ -86,14 +89,17 @@ test(
   await sleep(4000);
   const offAt = Date.now();
   live.camera('v', false);
+  await live.finish(indV1);
   await sleep(3000);
   // the sender resumes at its next keyframe (up to a second later), like a browser after a PLI;
   // everything from camera off to 2.5 s after camera on counts as the toggle
-  events.push({ what: 'camera v off → on', atMs: offAt, settleMs: Date.now() - offAt + 2500 });
+  const onAt = Date.now();
+  events.push({ what: 'camera v off → on', atMs: offAt, settleMs: onAt - offAt + 2500 });
+  const indV2 = await live.record((dir) => individualConfig(dir, v, 'av', { snippetSeconds: SNIPPET, recordingId: 'host-v-2' }));
   live.camera('v', true);
   await sleep(6000);
   await live.stop();
-  for (const r of [comp, indH, indV]) assert.deepEqual(noErrors(r), [], `${r.config.recordingId}: no errors`);
+  for (const r of [comp, indH, indV1, indV2]) assert.deepEqual(noErrors(r), [], `${r.config.recordingId}: no errors`);
 
   // v's tile: the whole canvas alone, then the left half of a 2x1 grid; its centre stays inside both
   const tile = gridTiles(['v', 'h'], 640, 360).find((x) => x.hostId === 'v')!;
@@ -101,19 +107,22 @@ test(
   const results = {
     // h's own recording saw neither change; v's saw the camera toggle
     'individual H.264': await syncPerSnippet(indH, {}, []),
-    'individual VP8': await syncPerSnippet(indV, {}, events.filter((e) => e.what.startsWith('camera'))),
-    // The composite's first flash is often one canvas frame (66.7 ms) off the rest (see the README,
-    // Measured): its first 2 s count as a change too.
+    // the period before the camera went off, and the one from when it came back (its first flash is
+    // the first thing it records)
+    'individual VP8': [...(await syncPerSnippet(indV1, {}, [])), ...(await syncPerSnippet(indV2, {}, [{ what: 'camera v on', atMs: onAt, settleMs: 2500 }]))],
     composite: await syncPerSnippet(comp, { crop }, [{ what: 'composite start', atMs: compStartedAt, settleMs: 2000 }, ...events]),
   };
   t.diagnostic(JSON.stringify(results));
-  // The flashes right after the start, a join or around a camera toggle are kept apart: one pair
-  // there has measured 240-300 ms off (the first flash after the camera came back), see the todo
-  // test below.
+  // The flashes right after the start, a join or a camera coming back are kept apart, to name them
+  // when they fail, and held to the same bound. In the composite such a flash is often one canvas
+  // frame off the recording's steady offset (with no frame of the tile covering an output frame's
+  // start, as for a new, resized or resumed tile, the compositor takes the first frame starting
+  // inside it): the steady offset being near zero is what keeps it within the bound. The first
+  // flash of a new individual period opens the recording and is measured only when its beep has
+  // silence before it.
   const transient = Object.entries(results).flatMap(([name, r]) => r.flatMap((x) => x.transient.map((o) => ({ name, o }))));
-  await t.test('flashes right after the start, the join and the camera toggle are within one frame too', { todo: 'the first flash after a camera resume: -177 to -350 ms in the transcoded individual recording, +148 to +296 ms in the composite; the composite\'s first flash one canvas frame off the rest' }, () => {
-    for (const { name, o } of transient) assert.ok(Math.abs(o) <= (name === 'composite' ? 1000 / 15 : 1000 / 30), `${name}: ${o} ms`);
-  });
+  assert.ok(transient.filter((x) => x.name === 'composite').length >= 2, `flashes were measured right after the changes in the composite: ${JSON.stringify(transient)}`);
+  for (const { name, o } of transient) assert.ok(Math.abs(o) <= (name === 'composite' ? 1000 / 15 : 1000 / 30), `${name}: a flash right after a change is ${o} ms off`);
   // about one flash per second; a snippet during the camera-off period may have none
   assertWithin('individual H.264', results['individual H.264'], 1000 / 30, (_s, i) => (i < results['individual H.264'].length - 1 ? 2 : 0));
   assertWithin('individual VP8', results['individual VP8'], 1000 / 30, () => 0);

@@ -154,6 +154,13 @@ export class LiveSession {
     this.session.setCamera(hostId, on);
   }
 
+  /** Ends one recording (EOS, its last snippet finished) the way a period ends: the others go on. */
+  async finish(rec: LiveRecording): Promise<void> {
+    await rec.sup.stop('period ended', 30_000);
+    this.session.detach(rec.config.recordingId, 'period ended');
+    this.recordings.delete(rec.config.recordingId);
+  }
+
   /** Stops every recording gracefully (EOS), then the senders and the session. */
   async stop(): Promise<void> {
     await Promise.all([...this.recordings.values()].map((r) => r.sup.stop('test done', 30_000)));

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { temporalConnectOptions } from '../../apps/common/clients';
 import { ConfigError, declaredVariables } from '../../apps/common/config';
 import { loadApiConfig } from '../../apps/api/config';
 import { loadWorkerConfig } from '../../apps/worker/config';
@@ -103,6 +104,30 @@ describe('configuration', () => {
     }
   });
 
+  it('builds Temporal connection options: plain, TLS, mTLS, API key; PEM problems name the variable', () => {
+    const files: Record<string, string> = {
+      '/c.crt': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+      '/c.key': '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      '/not.pem': 'hello',
+    };
+    const read = (path: string) => {
+      const f = files[path];
+      if (f === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return Buffer.from(f);
+    };
+    const base = { temporalAddress: { host: 'tc.example', port: 7233 }, temporalTls: false };
+    assert.deepEqual(temporalConnectOptions(base, read), { address: 'tc.example:7233' });
+    assert.deepEqual(temporalConnectOptions({ ...base, temporalTls: true }, read), { address: 'tc.example:7233', tls: {} });
+    const mtls = temporalConnectOptions({ ...base, temporalTlsCert: '/c.crt', temporalTlsKey: '/c.key', temporalTlsCa: '/c.crt', temporalTlsServerName: 'tc' }, read);
+    assert.equal(mtls.tls?.serverNameOverride, 'tc');
+    assert.equal(mtls.tls?.clientCertPair?.crt.toString(), files['/c.crt']);
+    assert.equal(mtls.tls?.serverRootCACertificate?.toString(), files['/c.crt']);
+    assert.deepEqual(temporalConnectOptions({ ...base, temporalApiKey: 'k' }, read), { address: 'tc.example:7233', tls: {}, apiKey: 'k' });
+    assert.throws(() => temporalConnectOptions({ ...base, temporalTlsCert: '/c.crt' }, read), /TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: an mTLS client needs both/);
+    assert.throws(() => temporalConnectOptions({ ...base, temporalTlsCa: '/missing.crt' }, read), /TEMPORAL_TLS_CA: cannot read \/missing.crt \(ENOENT\)/);
+    assert.throws(() => temporalConnectOptions({ ...base, temporalTlsCert: '/c.key', temporalTlsKey: '/not.pem' }, read), (e: Error) => /TEMPORAL_TLS_CERT: \/c.key is not a PEM file/.test(e.message) && /TEMPORAL_TLS_KEY: \/not.pem is not a PEM file/.test(e.message));
+  });
+
   it('stops a process on a bad value with a message naming it (exit 78)', () => {
     const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'apps', 'api', 'main.js')], {
       env: { PATH: '/usr/bin:/bin', TAPEDECK_API_TOKENS: TOKENS, TAPEDECK_API_PORT: 'abc' },
@@ -111,6 +136,15 @@ describe('configuration', () => {
     });
     assert.equal(r.status, 78, r.stderr);
     assert.match(r.stderr, /tapedeck-api: invalid configuration:\n {2}- TAPEDECK_API_PORT: "abc" is not a port number/);
+
+    const t = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'apps', 'api', 'main.js')], {
+      env: { PATH: '/usr/bin:/bin', TAPEDECK_API_TOKENS: TOKENS, TEMPORAL_TLS_CA: '/nonexistent/ca.pem', TEMPORAL_API_KEY: 'never-printed-key' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(t.status, 78, t.stderr);
+    assert.match(t.stderr, /TEMPORAL_TLS_CA: cannot read \/nonexistent\/ca.pem \(ENOENT\)/);
+    assert.ok(!t.stderr.includes('never-printed-key'));
 
     const w = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'apps', 'worker', 'main.js')], {
       env: { PATH: '/usr/bin:/bin', TAPEDECK_WORKER_ROLES: 'everything' },

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildComposite, buildHostBranch, branchNames, padProps, TILE_INPUT_FPS } from '../../pipelines/builders/composite.pipeline';
-import { AUDIO_GATE, inputNames } from '../../pipelines/builders/common';
+import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
+import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, SINK } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
 import { parsePartName, SpoolWriter } from '../../pipelines/host/spool-writer';
@@ -56,17 +56,29 @@ test('every link names existing elements (builders produce consistent specs)', (
   assert.match(String(base.elements.find((e) => e.name === 'vmix-caps')!.props!.caps), /width=640,height=360,framerate=15\/1/);
 });
 
-test('composite tiles keep the camera rate (one frame choice, in the compositor)', () => {
+test('composite tiles pass the camera\'s own frames: no videorate, no frame rate in the tile caps (one frame choice, in the compositor)', () => {
   const comp = compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 });
   const branch = buildHostBranch(comp, hostMedia('x', 'VP8'), gridTiles(['x', 'y'], 640, 360)[0]!);
   const caps = (name: string) => String(branch.elements.find((e) => e.name === name)!.props!.caps);
-  assert.match(caps(branchNames('x').videoCaps), new RegExp(`width=320,height=360,.*framerate=${TILE_INPUT_FPS}/1`));
-  assert.notEqual(TILE_INPUT_FPS, comp.fps, 'not resampled to the canvas rate in the branch');
+  assert.match(caps(branchNames('x').videoCaps), /width=320,height=360/);
+  assert.doesNotMatch(caps(branchNames('x').videoCaps), /framerate/);
+  assert.ok(!branch.elements.some((e) => e.factory === 'videorate'), 'no videorate in a tile branch');
+  assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'video').count && e.factory === 'identity'), 'video frame counter');
   const phQueue = branch.elements.find((e) => e.name === branchNames('x').placeholderQueue)!;
   assert.equal(phQueue.props!['max-size-time'], 300_000_000, 'a still picture needs few queued frames');
   assert.equal(phQueue.props!.leaky, 'downstream');
   assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'audio').count && e.factory === 'identity'), 'audio frame counter');
   assert.ok(!buildComposite(comp).elements.some((e) => e.name === AUDIO_GATE), 'the composite has video from the start: no gate');
+});
+
+test('composite mixers start waiting for every pad; the host skips inactive ones only after the first input buffer', () => {
+  const spec = buildComposite(compositeConfig('/s', []));
+  for (const { mixer, input, props } of AFTER_FIRST_INPUT) {
+    const el = spec.elements.find((e) => e.name === mixer)!;
+    for (const k of Object.keys(props)) assert.equal(el.props?.[k], undefined, `${mixer} is built without ${k}`);
+    assert.ok(spec.links.some((l) => l.from === input && l.to === mixer), `${input} feeds ${mixer} from the start`);
+  }
+  assert.deepEqual(AFTER_FIRST_INPUT.map((a) => a.mixer).sort(), [AUDIO_MIXER, VIDEO_MIXER].sort());
 });
 
 test('individual MP4 recordings hold audio back (closed valve) until video arrives; passed-through H.264 has a frame counter', () => {
@@ -152,4 +164,12 @@ test('spool writer: rename, metadata via temp file, recording state', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('video reaches the muxers delayed by the AAC priming (1024 samples at 48 kHz)', () => {
+  assert.equal(AAC_PRIMING_NS, 21_333_333);
+  const comp = buildComposite(compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 }));
+  assert.deepEqual(comp.links.find((l) => l.to === VIDEO_TEE)?.toPadProps, { offset: AAC_PRIMING_NS }, 'before the tee: snippets and live outputs alike');
+  const ind = buildIndividual(individualConfig('/s', hostMedia('h', 'H264'), 'av'));
+  assert.deepEqual(ind.links.find((l) => l.to === SINK && l.toPad === 'video')?.toPadProps, { offset: AAC_PRIMING_NS });
 });

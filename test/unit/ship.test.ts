@@ -75,10 +75,13 @@ describe('shipping: sidecars and files', () => {
 
   it('checks that MP4 boxes tile the file and the essential ones are there', async () => {
     const good = join(dir, 'good.mp4');
-    writeFileSync(good, Buffer.concat([box('ftyp', 12), box('mdat', 100), box('moov', 40)]));
+    // a moov holds boxes too: here only its header (mvhd)
+    const moov = Buffer.concat([box('moov'), box('mvhd', 32)]);
+    moov.writeUInt32BE(moov.length, 0);
+    writeFileSync(good, Buffer.concat([box('ftyp', 12), box('mdat', 100), moov]));
     await checkMp4Boxes(good);
     const truncated = join(dir, 'truncated.mp4');
-    writeFileSync(truncated, Buffer.concat([box('ftyp', 12), box('mdat', 100), box('moov', 40)]).subarray(0, 150));
+    writeFileSync(truncated, Buffer.concat([box('ftyp', 12), box('mdat', 100), moov]).subarray(0, 150));
     await assert.rejects(checkMp4Boxes(truncated), (e: unknown) => e instanceof CorruptSnippetError && /truncated MP4: moov box/.test(e.reason));
     const noMoov = join(dir, 'nomoov.mp4');
     writeFileSync(noMoov, Buffer.concat([box('ftyp', 12), box('mdat', 100)]));
