@@ -61,6 +61,8 @@ export const PASSTHROUGH_SLACK_NS = 100_000_000;
 export const OUTPUT_RATE = 'outrate';
 /** The one raw audio format every mixer input is converted to. */
 export const MIX_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved';
+/** The composite mixes in float, so a sum above full scale reaches its limiter unclamped. */
+export const FLOAT_MIX_CAPS = 'audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved';
 
 /** splitmuxsink writing `.NNNNNN.ext.part` files from startSequence; the host renames them on close. */
 export function snippetSink(config: RecordingConfig, ext: 'mp4' | 'mp3', encoded: boolean): ElementSpec {
@@ -82,10 +84,10 @@ export function snippetSink(config: RecordingConfig, ext: 'mp4' | 'mp3', encoded
 }
 
 /** A silent live source mixed under the real audio, so audio (and the snippets) keep flowing when a microphone goes quiet. */
-export function silence(name: string): ElementSpec[] {
+export function silence(name: string, caps = MIX_CAPS): ElementSpec[] {
   return [
     { name, factory: 'audiotestsrc', props: { 'is-live': true, wave: 'silence', 'samplesperbuffer': 960 } },
-    { name: `${name}-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
+    { name: `${name}-caps`, factory: 'capsfilter', props: { caps } },
   ];
 }
 

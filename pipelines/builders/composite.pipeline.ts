@@ -10,7 +10,7 @@
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
 //   per host: a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample
 //               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
-//                                                 amix audiomixer → avenc_aac → aacparse → atee → aq → snippets.audio_%u
+//                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
 // Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
 //
@@ -24,10 +24,16 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { AAC_PRIMING_NS, OUTPUT_RATE, aacEncoder, frameCounter, inputNames, jitterLatencyMs, MIX_CAPS, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { AAC_PRIMING_NS, OUTPUT_RATE, aacEncoder, frameCounter, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
+export const AUDIO_LIMITER = 'alimit';
+/** The limiter leaves the mix alone up to this amplitude (−6 dBFS) and compresses what is above
+ *  it 10:1, so three hosts at −6 dBFS at once peak near −4 dBFS, with room for the AAC encoder's
+ *  overshoot on sharp edges (up to about 2 dB at 44 kbit/s) below the moderator's −1 dBFS. */
+export const LIMITER_THRESHOLD = 0.5;
+export const LIMITER_RATIO = 0.1;
 export const VIDEO_ENCODER = 'venc';
 /**
  * Tees after the encoders: live outputs (RTMP, HLS) share the recording's encode. Not
@@ -94,9 +100,12 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     outputTee(VIDEO_TEE),
     queue('vq2'),
   ];
-  const quiet = silence(SILENCE_SOURCE);
+  const quiet = silence(SILENCE_SOURCE, FLOAT_MIX_CAPS);
   const audio: ElementSpec[] = [
     { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config) } },
+    // Hosts speaking at once sum above full scale: the mix (in float) goes through a limiter
+    // before the encoder instead of being clipped.
+    { name: AUDIO_LIMITER, factory: 'audiodynamic', props: { mode: 'compressor', characteristics: 'hard-knee', threshold: LIMITER_THRESHOLD, ratio: LIMITER_RATIO } },
     ...aacEncoder('aenc', config.audioBitrateKbps),
     outputTee(AUDIO_TEE),
     queue('aq'),
@@ -173,7 +182,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: `${id}-a-dec`, factory: 'opusdec', props: { plc: true } },
     { name: `${id}-a-conv`, factory: 'audioconvert' },
     { name: `${id}-a-resample`, factory: 'audioresample' },
-    { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
+    { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: FLOAT_MIX_CAPS } },
     { name: n.level, factory: 'level', props: { 'post-messages': true, interval: LEVEL_INTERVAL_MS * 1_000_000 } },
     { name: n.volume, factory: 'volume', props: { mute: !host.microphone } },
     { ...queue(n.audioQueue), props: { ...queue(n.audioQueue).props, leaky: 'downstream' } },

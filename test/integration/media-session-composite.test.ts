@@ -10,7 +10,7 @@ import { gridTiles, type Tile } from '../../pipelines/layout';
 import type { SnippetMetadata } from '../../pipelines/spool';
 import { colourDistance, discover, hexToRgb, tileColour, type Rgb } from '../support/frames';
 import { LiveSession, TEST_COLOURS } from '../support/live-session';
-import { decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
+import { audioPeakDb, decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
 import { compositeConfig, hostMedia, sleep } from '../support/recording';
 
 let live: LiveSession | undefined;
@@ -64,6 +64,10 @@ test('composite through the media session: 15 s snippets, a host joining without
     const report = discover(s.location);
     assert.match(report, /video #\d+: H\.264/);
     assert.match(report, /audio #\d+: MPEG-4 AAC/);
+    // The hosts beep at the same instants (0.5 each): the mix is limited, never clipped (the
+    // moderator counts −1 dBFS and above as clipped).
+    const peak = audioPeakDb(s.location);
+    assert.ok(peak < -1 && peak > -12, `snippet ${i}: audio peak ${peak} dBFS, below −1 dBFS and not silent`);
     const vd = Number(v.duration);
     const ad = Number(a.duration);
     if (i < 2) {

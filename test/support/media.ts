@@ -1,5 +1,5 @@
 // Inspecting recorded snippets in tests with ffprobe: streams, codecs, sizes, durations.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 export interface ProbeStream {
   codec_type: 'video' | 'audio';
@@ -35,4 +35,12 @@ export function decodeErrors(file: string): string {
 export function firstVideoFrameIsKey(file: string): boolean {
   const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame', '-read_intervals', '%+#1', '-of', 'csv=p=0', file], { timeout: 20_000 });
   return out.toString().trim().split('\n')[0]?.split(',')[0] === '1';
+}
+
+/** The loudest sample of the first audio track in dBFS (0: full scale, what a clipped mix reaches). */
+export function audioPeakDb(file: string): number {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-i', file, '-map', '0:a:0', '-af', 'astats=measure_perchannel=none', '-f', 'null', '-'], { timeout: 60_000, encoding: 'utf8' });
+  const m = /Peak level dB: (-?inf|-?[\d.]+)/.exec(r.stderr ?? '');
+  if (!m) throw new Error(`no audio peak in ffmpeg's report for ${file}: ${(r.stderr ?? '').slice(-400)}`);
+  return m[1]!.endsWith('inf') ? -Infinity : Number(m[1]);
 }
