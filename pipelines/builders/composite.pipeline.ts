@@ -3,7 +3,7 @@
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
 //   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
-//             v-src → v-jb → depay → decoder → v-count → videoconvert                               │
+//             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
@@ -16,15 +16,20 @@
 //
 // Lip sync in a tile: for the output frame at time T the compositor takes, per pad, the input
 // frame whose span contains T (sample and hold), so a tile shows its camera up to one input frame
-// late. Tile branches pass the camera's own frames, at the camera's own (variable) rate, with no
-// videorate: the compositor is the only place a frame is chosen. A tile videorate quantised twice
-// when it resampled to the canvas rate (-61..+83 ms), and at the camera rate it still filled a gap
-// (camera off and on, a stall) with the nearest frame, so the second half of the gap showed the
-// frame from after it: the first flash after a camera came back appeared up to 300 ms early.
+// late. A tile branch that resampled to the canvas rate itself (videorate to 15 fps, its grid set
+// by its first buffer) quantised twice, on its own grid and then on the compositor's: audio −
+// video spread over two canvas frames (-61..+83 ms) and jumped when the branch restarted (join,
+// camera toggle). Tile branches keep the cameras' rate (TILE_INPUT_FPS) so only the compositor
+// picks frames: the error is under one camera frame (33 ms) and stable, with no offset to add.
+// Known limit: the videorate fills a gap (camera off and on, a stall) with the nearest frame, so
+// the second half of the gap shows the picture from after it (the first flash after a camera
+// comes back is 150-300 ms early). Without a videorate the compositor gets variable-rate caps
+// (framerate 0/1), which GStreamer 1.22's videoaggregator divides by on some paths (criticals
+// and a stop that never finished were seen), so the videorate stays until that is solved.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { AAC_PRIMING_NS, OUTPUT_RATE, aacEncoder, frameCounter, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -45,6 +50,8 @@ export const VIDEO_TEE = 'vtee';
 export const AUDIO_TEE = 'atee';
 const outputTee = (name: string): ElementSpec => ({ name, factory: 'tee', props: { 'allow-not-linked': false } });
 export const LEVEL_INTERVAL_MS = 200;
+/** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
+export const TILE_INPUT_FPS = 30;
 /** The canvas: black, live, there with zero hosts. */
 export const CANVAS_SOURCE = 'bg';
 
@@ -53,6 +60,7 @@ export const branchNames = (hostId: string) => ({
   placeholderCaps: `${hostId}-ph-caps`,
   placeholderQueue: `${hostId}-ph-queue`,
   videoCaps: `${hostId}-v-caps`,
+  videoRate: `${hostId}-v-rate`,
   videoQueue: inputNames(hostId, 'video').queue,
   level: `${hostId}-a-level`,
   volume: `${hostId}-a-volume`,
@@ -115,8 +123,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     links: [
       ...chain(bg.map((e) => e.name)),
       { from: BACKGROUND_CAPS, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
-      // the encoded video reaches the tee (snippets and live outputs) delayed by the AAC priming
-      ...chain(video.map((e) => e.name)).map((l) => (l.to === VIDEO_TEE ? { ...l, toPad: 'sink', toPadProps: { offset: AAC_PRIMING_NS } } : l)),
+      ...chain(video.map((e) => e.name)),
       { from: 'vq2', to: SINK, toPad: 'video' },
       ...chain(quiet.map((e) => e.name)),
       { from: quiet[quiet.length - 1]!.name, to: AUDIO_MIXER, toPad: 'sink_%u' },
@@ -170,11 +177,13 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const video: ElementSpec[] = [
     ...rtpInput(config, host, 'video'),
     ...decode,
-    // decoded frames, counted for the branch's stats (no videorate here: see the top of this file)
-    frameCounter(inputNames(id, 'video').count),
     { name: `${id}-v-conv`, factory: 'videoconvert' },
+    // RTP video (VP8 above all) has a variable frame rate, 0/1; videorate fixes it at the camera
+    // rate (not the canvas rate: see the top of this file), and skip-to-first keeps a late-joining
+    // branch from filling the time before its first frame.
+    { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
-    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile) } },
+    { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
     { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
   ];
   const audio: ElementSpec[] = [

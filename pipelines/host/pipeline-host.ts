@@ -9,9 +9,9 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, CANVAS_SOURCE, padProps, tileCaps } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
 import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
-import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SILENCE_SOURCE, SINK } from '../builders/common';
+import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
 import { parsePartName, SpoolWriter, type SnippetDescription } from './spool-writer';
 import { repairEmptyTracks } from '../mp4';
@@ -50,9 +50,6 @@ function countedFrames(identity: GstObject): number {
   const stats = identity.stats;
   return (stats && structUint64(stats, 'num-buffers')) ?? 0;
 }
-
-/** Sources every recording's mixers always have: the black canvas and the silence. */
-const MIXER_BASES = [CANVAS_SOURCE, SILENCE_SOURCE];
 
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
@@ -235,7 +232,7 @@ class RecordingHost {
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
-        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
       }
       b.tile = tile;
     }
@@ -484,9 +481,9 @@ class RecordingHost {
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
         if (!q || !jb) continue;
-        // a transcoding individual recording's videorate input counter, else the branch's frame
-        // counter (composite tiles: decoded frames; passed-through H.264 access units; Opus frames)
-        const rate = media === 'video' ? b.elements.get(transcodeRateName(b.host.hostId)) : undefined;
+        // the branch's videorate input counter (composite tile, transcoding individual recording),
+        // else its frame counter (passed-through H.264 access units; Opus frames)
+        const rate = media === 'video' ? (b.elements.get(branchNames(b.host.hostId).videoRate) ?? b.elements.get(transcodeRateName(b.host.hostId))) : undefined;
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
@@ -596,17 +593,11 @@ class RecordingHost {
     const unique = [...new Set(all)];
     const isSource = (el: GstObject) => el.getStaticPad('sink') === null && el.getStaticPad('src') !== null;
     const sources = unique.filter(isSource);
-    // The canvas and the silence (the mixers' inputs that are always there) go last and together:
-    // each mixer ends with its last input, so video and audio end at the same moment.
     const rtp = sources.filter((el) => String(el.name).endsWith('-src') && getProp(el, 'port') !== undefined);
-    const last = sources.filter((el) => MIXER_BASES.includes(String(el.name)));
-    const rest = sources.filter((el) => !rtp.includes(el) && !last.includes(el));
+    const rest = sources.filter((el) => !rtp.includes(el));
     const next = (list: GstObject[]) => {
       const el = list.shift();
-      if (!el) {
-        for (const base of last) sendEos(base);
-        return;
-      }
+      if (!el) return;
       sendEos(el);
       setImmediate(() => next(list));
     };

@@ -76,11 +76,9 @@ test('composite through the media session: 15 s snippets, a host joining without
       assert.ok(Math.abs(s.durationMs - 15_000) <= FRAME * 1000, `snippet ${i} metadata says 15 s (${s.durationMs} ms)`);
     } else {
       assert.ok(vd > 2 && vd < 15, `the last snippet is shorter (${vd} s)`);
-      // The last snippet is cut by EOS, not at a keyframe: its tracks end close together, not
-      // within a frame (the one-frame rule is for the cut snippets above). Measured: the audio
-      // track 58 or 135-145 ms longer since tiles pass camera frames without a videorate (within
-      // 2 canvas frames before); 3 canvas frames allowed.
-      assert.ok(Math.abs(vd - ad) <= 3 * FRAME, `the last snippet's audio and video end together (${vd} / ${ad})`);
+      // The last snippet is cut by EOS, not at a keyframe: its tracks end within an AAC frame and a
+      // video frame of each other (the one-frame rule is for the cut snippets above).
+      assert.ok(Math.abs(vd - ad) <= 2 * FRAME, `the last snippet's audio and video end together (${vd} / ${ad})`);
     }
     if (i > 0) assert.equal(metas[i]!.startTime, metas[i - 1]!.endTime, `snippet ${i} starts where snippet ${i - 1} ended`);
   }

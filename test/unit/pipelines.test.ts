@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, TILE_INPUT_FPS, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
 import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, SINK } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
@@ -56,14 +56,12 @@ test('every link names existing elements (builders produce consistent specs)', (
   assert.match(String(base.elements.find((e) => e.name === 'vmix-caps')!.props!.caps), /width=640,height=360,framerate=15\/1/);
 });
 
-test('composite tiles pass the camera\'s own frames: no videorate, no frame rate in the tile caps (one frame choice, in the compositor)', () => {
+test('composite tiles keep the camera rate (one frame choice, in the compositor)', () => {
   const comp = compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 });
   const branch = buildHostBranch(comp, hostMedia('x', 'VP8'), gridTiles(['x', 'y'], 640, 360)[0]!);
   const caps = (name: string) => String(branch.elements.find((e) => e.name === name)!.props!.caps);
-  assert.match(caps(branchNames('x').videoCaps), /width=320,height=360/);
-  assert.doesNotMatch(caps(branchNames('x').videoCaps), /framerate/);
-  assert.ok(!branch.elements.some((e) => e.factory === 'videorate'), 'no videorate in a tile branch');
-  assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'video').count && e.factory === 'identity'), 'video frame counter');
+  assert.match(caps(branchNames('x').videoCaps), new RegExp(`width=320,height=360,.*framerate=${TILE_INPUT_FPS}/1`));
+  assert.notEqual(TILE_INPUT_FPS, comp.fps, 'not resampled to the canvas rate in the branch');
   const phQueue = branch.elements.find((e) => e.name === branchNames('x').placeholderQueue)!;
   assert.equal(phQueue.props!['max-size-time'], 300_000_000, 'a still picture needs few queued frames');
   assert.equal(phQueue.props!.leaky, 'downstream');
@@ -166,10 +164,10 @@ test('spool writer: rename, metadata via temp file, recording state', () => {
   }
 });
 
-test('video reaches the muxers delayed by the AAC priming (1024 samples at 48 kHz)', () => {
+test('an individual recording\'s video reaches the muxer delayed by the AAC priming (1024 samples at 48 kHz); the composite\'s does not', () => {
   assert.equal(AAC_PRIMING_NS, 21_333_333);
   const comp = buildComposite(compositeConfig('/s', [], { fps: 15, jitterLatencyMs: 200 }));
-  assert.deepEqual(comp.links.find((l) => l.to === VIDEO_TEE)?.toPadProps, { offset: AAC_PRIMING_NS }, 'before the tee: snippets and live outputs alike');
+  assert.equal(comp.links.find((l) => l.to === VIDEO_TEE)?.toPadProps, undefined, 'the tile sample-and-hold already shows video late by up to a canvas frame');
   const ind = buildIndividual(individualConfig('/s', hostMedia('h', 'H264'), 'av'));
   assert.deepEqual(ind.links.find((l) => l.to === SINK && l.toPad === 'video')?.toPadProps, { offset: AAC_PRIMING_NS });
 });
