@@ -24,8 +24,9 @@
 // Known limit: the videorate fills a gap (camera off and on, a stall) with the nearest frame, so
 // the second half of the gap shows the picture from after it (the first flash after a camera
 // comes back is 150-300 ms early). Without a videorate the compositor gets variable-rate caps
-// (framerate 0/1), which GStreamer 1.22's videoaggregator divides by on some paths (criticals
-// and a stop that never finished were seen), so the videorate stays until that is solved.
+// (framerate 0/1); a run of that design printed GStreamer criticals (a scale with a zero
+// denominator, segment format mismatches) and once never finished its stop, cause not pinned
+// down, so the videorate stays until that is understood.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
