@@ -122,16 +122,17 @@ export function x264(name: string, bitrateKbps: number, preset: string, fps: num
 export const AUDIO_GATE = 'agate';
 
 /**
- * AAC for MP4 snippets; `gated` puts it behind the audio gate (individual recordings; the
- * composite's video starts at once with its background, so it needs none).
- */
-/**
  * avenc_aac opens every stream with 1024 samples of encoder delay (priming) and nothing in the MP4
- * or FLV tells a player to skip them, so decoded audio plays 1024/48000 s late. Video going to the
- * muxers is delayed by as much (a pad offset) to keep the two in step in any player.
+ * tells a player to skip them, so decoded audio plays 1024/48000 s late. An individual recording's
+ * video reaches its snippet sink delayed by as much (a pad offset); see composite.pipeline.ts for
+ * why the composite's does not.
  */
 export const AAC_PRIMING_NS = Math.round((1024 / 48_000) * 1e9);
 
+/**
+ * AAC for MP4 snippets; `gated` puts it behind the audio gate (individual recordings; the
+ * composite's video starts at once with its background, so it needs none).
+ */
 export const aacEncoder = (name: string, kbps: number, gated = false): ElementSpec[] => [
   { name: `${name}-conv`, factory: 'audioconvert' },
   { name: `${name}-resample`, factory: 'audioresample' },

@@ -54,7 +54,7 @@ export const LEVEL_INTERVAL_MS = 200;
 /** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
 export const TILE_INPUT_FPS = 30;
 /** The canvas: black, live, there with zero hosts. */
-export const CANVAS_SOURCE = 'bg';
+const CANVAS_SOURCE = 'bg';
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
@@ -124,6 +124,8 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     links: [
       ...chain(bg.map((e) => e.name)),
       { from: BACKGROUND_CAPS, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { zorder: 0 } },
+      // No AAC priming offset here (common.ts AAC_PRIMING_NS): the tiles' sample and hold already
+      // shows video up to a canvas frame late, and delaying it would push the offset to the bound.
       ...chain(video.map((e) => e.name)),
       { from: 'vq2', to: SINK, toPad: 'video' },
       ...chain(quiet.map((e) => e.name)),

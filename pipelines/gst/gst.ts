@@ -309,4 +309,3 @@ export function releaseTeePad(link: TeeLink): void {
   }
   tee.releaseRequestPad(pad);
 }
-

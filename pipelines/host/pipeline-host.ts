@@ -385,8 +385,9 @@ class RecordingHost {
 
   /**
    * A trak without a sample description makes the whole snippet unplayable (a muxer pad that got
-   * no caps in this fragment; see stop()). Such a trak holds no samples: it is taken out and said,
-   * never hidden. One that holds samples is left for shipping to quarantine.
+   * no caps, as when a mixer ended its stream at start; see AFTER_FIRST_INPUT). Such a trak holds
+   * no samples: it is taken out and said, never hidden. One that holds samples is left for
+   * shipping to quarantine.
    */
   private repairTracks(location: string): void {
     const snippet = parsePartName(location)?.sequence ?? location;
@@ -481,9 +482,8 @@ class RecordingHost {
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
         if (!q || !jb) continue;
-        // the branch's videorate input counter (composite tile, transcoding individual recording),
-        // else its frame counter (passed-through H.264 access units; Opus frames)
-        const rate = media === 'video' ? (b.elements.get(branchNames(b.host.hostId).videoRate) ?? b.elements.get(transcodeRateName(b.host.hostId))) : undefined;
+        const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
+        // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
