@@ -46,6 +46,14 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
   ];
 }
 
+/**
+ * The VP8 decoder: libavcodec's (gst-libav), not libvpx's `vp8dec`, which cost about a third of
+ * a 9-host composite's CPU (perf, 640x480 30 fps cameras). One thread per decoder: frame threading
+ * adds a frame of latency and a thread per core for a stream this small, and the recordings
+ * already run one decoder per host in parallel.
+ */
+export const vp8Decoder = (name: string): ElementSpec => ({ name, factory: 'avdec_vp8', props: { 'max-threads': 1 } });
+
 /** A leaky-free queue that decouples streaming threads; its fill level is reported in stats. */
 export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
   name,

@@ -30,7 +30,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -176,7 +176,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const decode: ElementSpec[] =
     host.video.codec === 'H264'
       ? [{ name: `${id}-v-parse`, factory: 'h264parse' }, { name: `${id}-v-dec`, factory: 'avdec_h264' }]
-      : [{ name: `${id}-v-dec`, factory: 'vp8dec' }];
+      : [vp8Decoder(`${id}-v-dec`)];
   const video: ElementSpec[] = [
     ...rtpInput(config, host, 'video'),
     ...decode,

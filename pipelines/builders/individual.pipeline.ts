@@ -2,7 +2,7 @@
 //
 //   variant av (MP4):
 //     v-src udpsrc → v-jb rtpjitterbuffer → rtph264depay → h264parse → v-count ────┐ (H.264: as sent)
-//     v-src udpsrc → v-jb rtpjitterbuffer → rtpvp8depay → vp8dec → videoconvert → videorate(30) │
+//     v-src udpsrc → v-jb rtpjitterbuffer → rtpvp8depay → avdec_vp8 → videoconvert → videorate(30) │
 //                                         → x264enc → h264parse ──────────────────┤ (VP8: transcoded)
 //                                                                 v-queue → snippets.video (mp4mux)
 //     silence audiotestsrc ─┐
@@ -14,7 +14,7 @@
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, x264 } from './common';
+import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, vp8Decoder, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
@@ -36,7 +36,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
     const video = rtpInput(config, host, 'video');
     if (transcode) {
       video.push(
-        { name: `${host.hostId}-v-dec`, factory: 'vp8dec' },
+        vp8Decoder(`${host.hostId}-v-dec`),
         { name: `${host.hostId}-v-conv`, factory: 'videoconvert' },
         // RTP gives a variable frame rate; a constant one makes the 1 s GOPs line up with the cuts.
         { name: transcodeRateName(host.hostId), factory: 'videorate', props: { 'skip-to-first': true } },

@@ -27,7 +27,7 @@ test('individual H.264 av: depayload and parse only, no decoder or encoder on th
 
 test('individual VP8 av is transcoded with x264 and asks for keyframes at the cuts; audio variant is MP3 in id3v2mux', () => {
   const vp8 = buildIndividual(individualConfig('/spool', hostMedia('h', 'VP8'), 'av', { startSequence: 7 }));
-  assert.ok(factories(vp8).includes('vp8dec') && factories(vp8).includes('x264enc'));
+  assert.ok(factories(vp8).includes('avdec_vp8') && factories(vp8).includes('x264enc'));
   const sink = vp8.elements.find((e) => e.factory === 'splitmuxsink')!;
   assert.equal(sink.props!['send-keyframe-requests'], true);
   assert.equal(sink.props!['start-index'], 7);
