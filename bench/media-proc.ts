@@ -64,3 +64,49 @@ export function peakRssMb(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** CPU seconds of each live thread of one process, by thread id, with the thread's name (comm). */
+export function threadCpuSeconds(pid: number): Map<number, { name: string; cpuSeconds: number }> {
+  const out = new Map<number, { name: string; cpuSeconds: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // schedstat's first field is the thread's time on a CPU in nanoseconds: a thread costing 0.001
+    // CPU-s/s is 1 clock tick in 10 s of utime + stime, too coarse to compare.
+    let cpuSeconds = (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+    try {
+      cpuSeconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+    } catch {
+      // no schedstat (kernel without CONFIG_SCHEDSTATS): the ticks above
+    }
+    out.set(Number(tid), { name, cpuSeconds });
+  }
+  return out;
+}
+
+/**
+ * CPU seconds per thread name between two samples of `threadCpuSeconds`: threads alive at both
+ * ends only (a thread that started or ended in between is left out, its CPU is in the process
+ * total), threads of the same name summed.
+ */
+export function threadCpuDelta(a: ReturnType<typeof threadCpuSeconds>, b: ReturnType<typeof threadCpuSeconds>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [tid, end] of b) {
+    const start = a.get(tid);
+    if (!start) continue;
+    out.set(end.name, (out.get(end.name) ?? 0) + end.cpuSeconds - start.cpuSeconds);
+  }
+  return out;
+}

@@ -5,11 +5,11 @@
 //   node dist/bench/media.js [--hosts 1,4,9,16,25] [--seconds 60] [--only composite|individual]
 //        [--impl tapedeck,gst-launch,ffmpeg] [--delivery ingest|direct] [--rtmp 1,3 | 0] [--warmup 3] [--keep]
 //
-// Live output: with --rtmp (default 1,3) the 4-host composite also runs with 1 and with 3 RTMP
-// destinations (Tapedeck only; the baselines have no RTMP output), each streaming to a local
-// nginx-rtmp relay on loopback (infra/stack/rtmp-server.ts), beside the 4-host composite alone in
-// the same run: the cost of the shared-encode outputs (one shared FLV mux; a queue and rtmp2sink
-// per destination).
+// Live output: with --rtmp (default 1,3) a 4-host composite (Tapedeck only; the baselines have no
+// RTMP output) streams to 1 and to 3 destinations on a local nginx-rtmp relay on loopback
+// (infra/stack/rtmp-server.ts): the cost of the shared-encode outputs (one shared FLV mux; a queue
+// and rtmp2sink per destination). The destinations are switched off and on in alternating windows
+// of one pipeline process (`alternate`), and the output threads are also counted on their own.
 //
 // Per scenario (the composite at each host count, then one individual recording) the
 // implementations run one after another, each with a fresh mock SFU. CPU is utime + stime from
@@ -37,7 +37,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../infra/stack/tools';
 import { COMPOSITE_DEFAULTS, type HostMedia, type RecordingConfig } from '../pipelines/config';
-import type { HostEvent, InputPorts, PipelineStats } from '../pipelines/protocol';
+import type { HostCommand, HostEvent, InputPorts, PipelineStats } from '../pipelines/protocol';
 import type { OutputStatus } from '../pipelines/outputs/outputs';
 import { RtmpServer } from '../infra/stack/rtmp-server';
 import type { HostEndpoints, HostIngestStats } from '../pipelines/ingest';
@@ -56,7 +56,7 @@ import {
   type FrameTiming,
   type HostPorts,
 } from './media-baselines';
-import { peakRssMb, processCpuSeconds, treeCpuSeconds } from './media-proc';
+import { peakRssMb, processCpuSeconds, threadCpuDelta, threadCpuSeconds, treeCpuSeconds } from './media-proc';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,6 +131,31 @@ interface RunResult {
   ingestLost?: number;
   /** RTMP scenarios: destinations connected at the end of the window, and bytes they were sent. */
   rtmp?: { destinations: number; connected: number; bytesSent: number };
+  /** RTMP scenarios: the destinations switched off and on in one pipeline (see `alternate`). */
+  rtmpAlternation?: RtmpAlternation;
+}
+
+/**
+ * The cost of N RTMP destinations, measured in one pipeline process by switching them off and on
+ * (set-outputs) in windows ordered off, on, on, off, off, on, ...: process-to-process differences
+ * (the same pipeline started twice differs by a few percent here) and slow drift cancel out.
+ */
+interface RtmpAlternation {
+  destinations: number;
+  windowSeconds: number;
+  windows: Array<{ on: boolean; cpu: number; outputThreads: number; connected?: number }>;
+  /** Mean pipeline CPU-s/s of the windows without / with the destinations. */
+  off: number;
+  on: number;
+  /** (on - off) / off, in percent, over all windows and per off/on pair. */
+  extraPercent: number;
+  pairPercents: number[];
+  /** The output threads' own CPU-s/s (mean over the "on" windows), and as a percentage of `off`. */
+  outputThreads: number;
+  outputThreadsPercent: number;
+  /** The threads counted as output threads, with their mean CPU-s/s while on. */
+  outputThreadNames: Record<string, number>;
+  bytesSent: number;
 }
 
 // ---- options ------------------------------------------------------------------------------------
@@ -169,8 +194,6 @@ function parseOptions(argv: string[]): Options {
   const rtmpCounts = values.rtmp === '0' || values.rtmp === '' ? [] : values.rtmp.split(',').map(Number);
   for (const n of rtmpCounts) if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`--rtmp takes destination counts 1..5 (or 0 for none), got "${values.rtmp}"`);
   if (values.only !== 'individual' && rtmpCounts.length > 0) {
-    // The composite alone at the same size, in the same run, is what the RTMP runs compare with.
-    if (!hostCounts.includes(RTMP_BENCH_HOSTS)) scenarios.push({ kind: 'composite', hosts: RTMP_BENCH_HOSTS });
     // URLs are filled in once the local RTMP server runs (main).
     for (const n of rtmpCounts) scenarios.push({ kind: 'composite', hosts: RTMP_BENCH_HOSTS, rtmp: Array.from({ length: n }, () => '') });
   }
@@ -369,6 +392,8 @@ interface Live {
   frames(): { frames: number; at: number; dropped: number; duplicated: number } | null;
   /** Tapedeck: the live outputs as last reported. */
   outputs?(): OutputStatus[];
+  /** Tapedeck: a command to the pipeline host. */
+  command?(c: HostCommand): void;
   /** Graceful stop; resolves with how it ended. */
   stop(): Promise<{ killedAfterEos: boolean; note?: string }>;
   extraPids: Record<string, number>;
@@ -410,7 +435,7 @@ function tapedeckConfig(s: Scenario, c: Canvas, spoolDir: string, o: Options): R
     x264Preset: 'ultrafast',
     layout: { kind: 'grid' },
     hosts,
-    ...(s.rtmp?.length ? { outputs: { rtmp: s.rtmp } } : {}),
+    // RTMP scenarios start without their destinations: `alternate` switches them on and off.
   };
 }
 
@@ -462,6 +487,7 @@ async function startTapedeck(s: Scenario, c: Canvas, dir: string, o: Options): P
       return l ? { frames: l.stats.framesOut, at: l.stats.uptimeMs, dropped: l.stats.droppedOut, duplicated: 0 } : null;
     },
     outputs: () => outputs,
+    command: (command) => sup.send({ type: 'command', command }),
     stop: async () => {
       sup.send({ type: 'stop', killAfterMs: o.stopTimeoutMs + 10_000 });
       const { info } = await sup.next('exit', o.stopTimeoutMs + 15_000);
@@ -658,12 +684,14 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     await withTimeout(live.firstOutput, o.firstFrameTimeoutMs, `${impl}: first output`);
     await sleep(o.warmup * 1000);
     const a = sample(live, sender);
-    await sleep(o.seconds * 1000);
+    const rtmpAlternation = s.rtmp?.length ? await alternate(live, s.rtmp, o) : undefined;
+    if (!rtmpAlternation) await sleep(o.seconds * 1000);
     const b = sample(live, sender);
     if (a.pipeline === undefined || b.pipeline === undefined) throw new Error(`the pipeline process ended during the window${logTail(dir)}`);
     const wall = (b.at - a.at) / 1000;
-    const outs = live.outputs?.() ?? [];
-    const rtmp = s.rtmp?.length ? { destinations: s.rtmp.length, connected: outs.filter((x) => x.state === 'connected').length, bytesSent: outs.reduce((t, x) => t + x.bytesSent, 0) } : undefined;
+    const rtmp = rtmpAlternation
+      ? { destinations: rtmpAlternation.destinations, connected: Math.min(...rtmpAlternation.windows.filter((w) => w.on).map((w) => w.connected ?? 0)), bytesSent: rtmpAlternation.bytesSent }
+      : undefined;
     const peak = peakRssMb(live.pipelinePid);
     const supPeak = live.extraPids.supervisor ? peakRssMb(live.extraPids.supervisor) : undefined;
     const ingPeak = live.extraPids.ingest ? peakRssMb(live.extraPids.ingest) : undefined;
@@ -723,6 +751,7 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
       ...(notes.length ? { realTimeNote: notes.join('; ') } : {}),
       ...(ingestLost !== undefined ? { ingestLost } : {}),
       ...(rtmp ? { rtmp } : {}),
+      ...(rtmpAlternation ? { rtmpAlternation } : {}),
     };
   } catch (e) {
     const message = (e as Error).message;
@@ -733,6 +762,72 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     if (live) await Promise.race([stopLive(live).catch(() => undefined), sleep(o.stopTimeoutMs + 16_000)]);
     killAll();
   }
+}
+
+/** Names of the threads an RTMP output adds: its queues' and mux's streaming threads, and rtmp2sink's connection loop (a GstTask, "taskN"). */
+const OUTPUT_THREAD = /^(rtmp-|flv-|task\d)/;
+const RTMP_WINDOWS = 6;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAlternation> {
+  if (!live.command || !live.outputs) throw new Error('RTMP scenarios need Tapedeck');
+  const windowSeconds = Math.min(o.seconds, 20);
+  const windows: RtmpAlternation['windows'] = [];
+  const onNames = new Map<string, number[]>();
+  let bytesSent = 0;
+  for (let i = 0; i < RTMP_WINDOWS; i++) {
+    // off, on, on, off, off, on
+    const on = [false, true, true, false, false, true][i]!;
+    const wasOn = i > 0 && windows[i - 1]!.on;
+    if (on !== wasOn || i === 0) {
+      live.command({ type: 'set-outputs', rtmp: on ? urls : [] });
+      // Connected (handshake done, the keyframe asked for on attach sent) or gone, then settled.
+      await pollUntil(() => (live.outputs!().filter((x) => x.kind === 'rtmp' && x.state === 'connected').length === (on ? urls.length : 0)), 20_000, `${on ? urls.length : 0} RTMP destinations ${on ? 'connected' : 'removed'}`);
+      await sleep(3000);
+    }
+    const bytesBefore = live.outputs().reduce((t, x) => t + x.bytesSent, 0);
+    const t0 = performance.now();
+    const c0 = treeCpuSeconds(live.pipelinePid);
+    const th0 = threadCpuSeconds(live.pipelinePid);
+    await sleep(windowSeconds * 1000);
+    const c1 = treeCpuSeconds(live.pipelinePid);
+    const th1 = threadCpuSeconds(live.pipelinePid);
+    const wall = (performance.now() - t0) / 1000;
+    if (c0 === undefined || c1 === undefined) throw new Error('the pipeline process ended during the RTMP windows');
+    const perThread = threadCpuDelta(th0, th1);
+    let outputThreads = 0;
+    for (const [name, cpu] of perThread) {
+      if (!OUTPUT_THREAD.test(name)) continue;
+      outputThreads += cpu / wall;
+      if (on) onNames.set(name, [...(onNames.get(name) ?? []), cpu / wall]);
+    }
+    const outs = live.outputs().filter((x) => x.kind === 'rtmp');
+    if (on) bytesSent += outs.reduce((t, x) => t + x.bytesSent, 0) - bytesBefore;
+    windows.push({ on, cpu: (c1 - c0) / wall, outputThreads, ...(on ? { connected: outs.filter((x) => x.state === 'connected').length } : {}) });
+  }
+  live.command({ type: 'set-outputs', rtmp: [] });
+  const off = mean(windows.filter((w) => !w.on).map((w) => w.cpu));
+  const onCpu = mean(windows.filter((w) => w.on).map((w) => w.cpu));
+  const pairPercents: number[] = [];
+  for (let i = 0; i + 1 < windows.length; i += 2) {
+    const [x, y] = [windows[i]!, windows[i + 1]!];
+    const [offW, onW] = x.on ? [y, x] : [x, y];
+    pairPercents.push(Number((((onW.cpu - offW.cpu) / offW.cpu) * 100).toFixed(1)));
+  }
+  const outputThreads = mean(windows.filter((w) => w.on).map((w) => w.outputThreads));
+  return {
+    destinations: urls.length,
+    windowSeconds,
+    windows: windows.map((w) => ({ ...w, cpu: round(w.cpu, 4)!, outputThreads: round(w.outputThreads, 4)! })),
+    off: round(off, 4)!,
+    on: round(onCpu, 4)!,
+    extraPercent: round(((onCpu - off) / off) * 100, 1)!,
+    pairPercents,
+    outputThreads: round(outputThreads, 4)!,
+    outputThreadsPercent: round((outputThreads / off) * 100, 1)!,
+    outputThreadNames: Object.fromEntries([...onNames].map(([k, v]) => [k, round(v.reduce((a, b) => a + b, 0) / (RTMP_WINDOWS / 2), 4)!])),
+    bytesSent,
+  };
 }
 
 // ---- report ---------------------------------------------------------------------------------------
@@ -766,11 +861,14 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
   const worse = judged.filter((s) => s.tapedeckPerFfmpeg! > 1);
   const four = get('composite-4', 'tapedeck');
   const rtmpGoal = (n: number) => {
-    const withRtmp = get(`composite-4-rtmp${n}`, 'tapedeck');
-    if (!four || !withRtmp) return 'not measured';
-    const extra = ratio(withRtmp.cpuPerMediaSecond, four.cpuPerMediaSecond)! - 1;
-    const delivered = withRtmp.rtmp ? `${withRtmp.rtmp.connected}/${withRtmp.rtmp.destinations} connected, ${(withRtmp.rtmp.bytesSent / 1e6).toFixed(1)} MB sent` : '';
-    return `${fmt(withRtmp.cpuPerMediaSecond)} vs ${fmt(four.cpuPerMediaSecond)} CPU-s/s alone: ${extra >= 0 ? '+' : ''}${(extra * 100).toFixed(1)}% (${delivered})`;
+    const alt = get(`composite-4-rtmp${n}`, 'tapedeck')?.rtmpAlternation;
+    if (!alt) return 'not measured';
+    const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+    return (
+      `${sign(alt.extraPercent)} (${fmt(alt.on, 4)} vs ${fmt(alt.off, 4)} CPU-s/s with the destinations off, ${alt.windows.length} alternating ${alt.windowSeconds}-s windows in one pipeline; ` +
+      `per pair ${alt.pairPercents.map(sign).join(', ')}); output threads ${fmt(alt.outputThreads, 4)} CPU-s/s = ${sign(alt.outputThreadsPercent)}; ` +
+      `${Math.min(...alt.windows.filter((w) => w.on).map((w) => w.connected ?? 0))}/${alt.destinations} connected, ${(alt.bytesSent / 1e6).toFixed(1)} MB sent`
+    );
   };
   const twentyFive = get('composite-25', 'tapedeck');
   const goals = {
@@ -779,7 +877,7 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
     'one RTMP destination on the 4-host composite (pipeline CPU)': rtmpGoal(1),
     'three RTMP destinations cost under 5% more CPU than the 4-host composite alone': (() => {
       const text = rtmpGoal(3);
-      const m = /: ([+-][\d.]+)%/.exec(text);
+      const m = /^([+-][\d.]+)%/.exec(text);
       return m ? `${Number(m[1]) < 5 ? 'met' : 'NOT met'}: ${text}` : text;
     })(),
     '25 hosts in real time at 15 fps, no dropped output frames': !twentyFive
@@ -817,6 +915,12 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
   process.stdout.write('Tapedeck pipeline CPU relative to the baselines (< 1: cheaper):\n');
   for (const s of summaries) {
     process.stdout.write(`  ${s.scenario.padEnd(13)} Tapedeck/ffmpeg ${fmt(s.tapedeckPerFfmpeg, 2)}  Tapedeck/gst-launch ${fmt(s.tapedeckPerGstLaunch, 2)}  (with supervisor+ingest)/ffmpeg ${fmt(s.tapedeckTotalPerFfmpeg, 2)}\n`);
+  }
+  for (const r of results) {
+    const alt = r.rtmpAlternation;
+    if (!alt) continue;
+    process.stdout.write(`\n${r.scenario}: windows (CPU-s/s) ${alt.windows.map((w) => `${w.on ? 'on' : 'off'} ${w.cpu.toFixed(4)}`).join(', ')}\n`);
+    process.stdout.write(`  output threads while on: ${Object.entries(alt.outputThreadNames).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
   }
   process.stdout.write('\nGoals:\n');
   for (const [k, v] of Object.entries(goals)) process.stdout.write(`  ${k}: ${v}\n`);

@@ -21,9 +21,15 @@
 // video spread over two canvas frames (-61..+83 ms) and jumped when the branch restarted (join,
 // camera toggle). Tile branches keep the cameras' rate (TILE_INPUT_FPS) so only the compositor
 // picks frames: the error is under one camera frame (33 ms) and stable, with no offset to add.
-// Known limit: the videorate fills a gap (camera off and on, a stall) with the nearest frame, so
-// the second half of the gap shows the picture from after it (the first flash after a camera
-// comes back is 150-300 ms early). Without a videorate the compositor gets variable-rate caps
+// A gap longer than MAX_TILE_FILL_NS (camera off and on, a stall) is not filled: the videorate
+// would fill it with the nearest frame, so the second half of the gap showed the picture from
+// after it (the first flash after a camera came back was 150-370 ms early); unfilled, the
+// compositor holds the last frame until the new one. Layout and camera changes reach the
+// compositor pads as timed property changes (TimedProps in the host) so they apply from the
+// moment they stand for. Known limit: the compositor shows the first frame after a gap in the
+// output frame before its own time, so the first flash after a camera comes back is one canvas
+// frame (67 ms) earlier than the steady state (sync test, todo subtest).
+// Without a videorate the compositor gets variable-rate caps
 // (framerate 0/1); a run of that design printed GStreamer criticals (a scale with a zero
 // denominator, segment format mismatches) and once never finished its stop, cause not pinned
 // down, so the videorate stays until that is understood.
@@ -53,6 +59,8 @@ const outputTee = (name: string): ElementSpec => ({ name, factory: 'tee', props:
 export const LEVEL_INTERVAL_MS = 200;
 /** Rate of a camera branch before the compositor: the senders' own (up to 30), never the canvas rate (see above). */
 export const TILE_INPUT_FPS = 30;
+/** A camera gap the tile's videorate leaves unfilled (see above): far above RTP jitter and a lost frame or two. */
+export const MAX_TILE_FILL_NS = 500_000_000;
 /** The canvas: black, live, there with zero hosts. */
 const CANVAS_SOURCE = 'bg';
 
@@ -184,7 +192,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     // RTP video (VP8 above all) has a variable frame rate, 0/1; videorate fixes it at the camera
     // rate (not the canvas rate: see the top of this file), and skip-to-first keeps a late-joining
     // branch from filling the time before its first frame.
-    { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true } },
+    { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true, 'max-duplication-time': MAX_TILE_FILL_NS } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
     { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
     { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },

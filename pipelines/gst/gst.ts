@@ -8,6 +8,7 @@ const gi = require('node-gtk');
 export const Gst: any = gi.require('Gst', '1.0');
 const GLib: any = gi.require('GLib', '2.0');
 const GstVideo: any = gi.require('GstVideo', '1.0');
+const GstController: any = gi.require('GstController', '1.0');
 Gst.init(null);
 
 /** A GStreamer object handle (element, pad, bin, pipeline) as node-gtk gives it. */
@@ -156,6 +157,38 @@ export function structString(structure: GstObject, field: string): string | unde
 /** Pipeline clock base time in nanoseconds (wall clock with the realtime clock above). */
 export function baseTimeNs(pipeline: GstObject): number {
   return Number(pipeline.getBaseTime());
+}
+
+/** The pipeline's running time now, in ns (clock time − base time); null before it has a clock. */
+export function runningTimeNs(pipeline: GstObject): number | null {
+  const clock = pipeline.getClock();
+  return clock ? Number(clock.getTime()) - Number(pipeline.getBaseTime()) : null;
+}
+
+/**
+ * Numeric properties of a pad that change at a running time rather than when they are set: a
+ * controlled property (step interpolation) that an aggregator applies per output frame, at that
+ * frame's time. A mixer renders a frame its latency after the frame's time, so a property set
+ * directly would also change frames up to that long before the moment it stands for.
+ */
+export class TimedProps {
+  private readonly sources = new Map<string, { source: GstObject; times: number[] }>();
+  constructor(private readonly target: GstObject) {}
+
+  set(name: string, value: number, atNs: number): void {
+    let s = this.sources.get(name);
+    if (!s) {
+      const source = new GstController.InterpolationControlSource();
+      source.mode = GstController.InterpolationMode.NONE;
+      this.target.addControlBinding(GstController.DirectControlBinding.newAbsolute(this.target, name, source));
+      s = { source, times: [] };
+      this.sources.set(name, s);
+    }
+    // Points a minute old have long been applied (the last of them holds until the next one).
+    while (s.times.length > 1 && s.times[1]! < atNs - 60_000_000_000) s.source.unset(s.times.shift()!);
+    s.source.set(atNs, value);
+    s.times.push(atNs);
+  }
 }
 
 /** min latency of a pad, through a latency query, in ns; null when the query fails. */

@@ -30,6 +30,8 @@ interface SnippetSync {
   offsets: number[];
   /** Offsets of flashes within an event's window (see `settled`), kept apart. */
   transient: number[];
+  /** The event each transient offset belongs to. */
+  transientEvents: string[];
 }
 
 /** A moment the media changed (join, camera off/on) and how long after it pairs are transient. */
@@ -46,13 +48,18 @@ async function syncPerSnippet(rec: LiveRecording, options: AvSyncOptions = {}, e
     const start = Date.parse(s.startTime);
     const offsets: number[] = [];
     const transient: number[] = [];
+    const transientEvents: string[] = [];
     for (const p of r.pairs) {
       // snippet timestamps start near 0, so start + flash time is close to the wall time it was sent
       const wall = start + p.flashMs;
       const o = Math.round(p.offsetMs * 10) / 10;
-      (events.some((e) => wall >= e.atMs - 500 && wall <= e.atMs + e.settleMs) ? transient : offsets).push(o);
+      const event = events.find((e) => wall >= e.atMs - 500 && wall <= e.atMs + e.settleMs);
+      if (event) {
+        transient.push(o);
+        transientEvents.push(event.what);
+      } else offsets.push(o);
     }
-    out.push({ sequence: s.sequence, startTime: s.startTime, offsets, transient });
+    out.push({ sequence: s.sequence, startTime: s.startTime, offsets, transient, transientEvents });
   }
   return out;
 }
@@ -114,13 +121,16 @@ test(
   };
   t.diagnostic(JSON.stringify(results));
   // The flashes right after the start, a join or a camera coming back are kept apart. The
-  // individual ones are held to the same bound; the composite's are checked in the todo subtest:
-  // its tile videorate fills a camera gap with the nearest frame, so the first flash after the
-  // camera comes back shows early (see composite.pipeline.ts).
-  const transient = Object.entries(results).flatMap(([name, r]) => r.flatMap((x) => x.transient.map((o) => ({ name, o }))));
+  // individual ones are held to the same bound, and so are the composite's around the join (the
+  // layout change is timed to the moment it stands for); its first flash after the start and
+  // after the camera comes back are checked in the todo subtest (see composite.pipeline.ts).
+  const transient = Object.entries(results).flatMap(([name, r]) => r.flatMap((x) => x.transient.map((o, i) => ({ name, o, event: x.transientEvents[i]! }))));
   for (const { name, o } of transient.filter((x) => x.name !== 'composite')) assert.ok(Math.abs(o) <= 1000 / 30, `${name}: a flash right after a change is ${o} ms off`);
-  await t.test('the composite\'s flashes right after the start, the join and the camera toggle are within one canvas frame too', { todo: 'the first flash after a camera resume is 150-300 ms early in the composite (the tile videorate fills the gap with the nearest frame); its first flash is sometimes one canvas frame off the rest' }, () => {
-    for (const { o } of transient.filter((x) => x.name === 'composite')) assert.ok(Math.abs(o) <= 1000 / 15, `composite: ${o} ms`);
+  const compositeJoin = transient.filter((x) => x.name === 'composite' && x.event === 'h joins the composite');
+  assert.ok(compositeJoin.length >= 1, 'a flash of the composite measured around the join');
+  for (const { o } of compositeJoin) assert.ok(Math.abs(o) <= 1000 / 15, `composite: a flash right after the join is ${o} ms off`);
+  await t.test('the composite\'s flashes right after the start and the camera toggle are within one canvas frame too', { todo: 'the compositor shows the first frame after a camera gap one canvas frame early, so the first flash after a camera resume is 66.7 ms earlier than the steady state: over the bound when the steady state is early itself (+29..+74 ms measured)' }, () => {
+    for (const { o } of transient.filter((x) => x.name === 'composite' && x.event !== 'h joins the composite')) assert.ok(Math.abs(o) <= 1000 / 15, `composite: ${o} ms`);
   });
   // about one flash per second; a snippet during the camera-off period may have none
   assertWithin('individual H.264', results['individual H.264'], 1000 / 30, (_s, i) => (i < results['individual H.264'].length - 1 ? 2 : 0));
