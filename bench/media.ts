@@ -155,6 +155,8 @@ interface RtmpAlternation {
   outputThreadsPercent: number;
   /** The threads counted as output threads, with their mean CPU-s/s while on. */
   outputThreadNames: Record<string, number>;
+  /** The other threads that cost most more while on than while off (mean CPU-s/s on − off). */
+  otherThreadsMore: Record<string, number>;
   bytesSent: number;
 }
 
@@ -774,6 +776,8 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
   const windowSeconds = Math.min(o.seconds, 20);
   const windows: RtmpAlternation['windows'] = [];
   const onNames = new Map<string, number[]>();
+  // every thread name's CPU-s/s summed over the windows, on and off
+  const byName = { on: new Map<string, number>(), off: new Map<string, number>() };
   let bytesSent = 0;
   for (let i = 0; i < RTMP_WINDOWS; i++) {
     // off, on, on, off, off, on
@@ -797,6 +801,8 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
     const perThread = threadCpuDelta(th0, th1);
     let outputThreads = 0;
     for (const [name, cpu] of perThread) {
+      const sums = byName[on ? 'on' : 'off'];
+      sums.set(name, (sums.get(name) ?? 0) + cpu / wall);
       if (!OUTPUT_THREAD.test(name)) continue;
       outputThreads += cpu / wall;
       if (on) onNames.set(name, [...(onNames.get(name) ?? []), cpu / wall]);
@@ -826,6 +832,14 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
     outputThreads: round(outputThreads, 4)!,
     outputThreadsPercent: round((outputThreads / off) * 100, 1)!,
     outputThreadNames: Object.fromEntries([...onNames].map(([k, v]) => [k, round(v.reduce((a, b) => a + b, 0) / (RTMP_WINDOWS / 2), 4)!])),
+    otherThreadsMore: Object.fromEntries(
+      [...new Set([...byName.on.keys(), ...byName.off.keys()])]
+        .filter((name) => !OUTPUT_THREAD.test(name))
+        .map((name) => [name, ((byName.on.get(name) ?? 0) - (byName.off.get(name) ?? 0)) / (RTMP_WINDOWS / 2)] as const)
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 8)
+        .map(([k, v]) => [k, round(v, 4)!]),
+    ),
     bytesSent,
   };
 }
@@ -921,6 +935,7 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
     if (!alt) continue;
     process.stdout.write(`\n${r.scenario}: windows (CPU-s/s) ${alt.windows.map((w) => `${w.on ? 'on' : 'off'} ${w.cpu.toFixed(4)}`).join(', ')}\n`);
     process.stdout.write(`  output threads while on: ${Object.entries(alt.outputThreadNames).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
+    process.stdout.write(`  other threads, on − off: ${Object.entries(alt.otherThreadsMore).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(4)}`).join(', ')}\n`);
   }
   process.stdout.write('\nGoals:\n');
   for (const [k, v] of Object.entries(goals)) process.stdout.write(`  ${k}: ${v}\n`);
