@@ -7,21 +7,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 const CLK_TCK = 100;
 
 interface Stat {
+  /** The command name (a thread's name for a task). */
+  name: string;
   ppid: number;
   cpuSeconds: number;
 }
 
-function readStat(pid: number): Stat | undefined {
+/** /proc/<pid>/stat, or /proc/<pid>/task/<tid>/stat with `tid`. */
+function readStat(pid: number, tid?: number): Stat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-  return { ppid: Number(rest[1]), cpuSeconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK };
+  return { name: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), ppid: Number(rest[1]), cpuSeconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK };
 }
 
 /** utime + stime of one process (all its threads), in seconds. */
@@ -75,17 +78,12 @@ export function threadCpuSeconds(pid: number): Map<number, { name: string; cpuSe
     return out;
   }
   for (const tid of tids) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const stat = readStat(pid, Number(tid));
+    if (!stat) continue; // the thread ended between the listing and the read
+    const name = stat.name;
     // schedstat's first field is the thread's time on a CPU in nanoseconds: a thread costing 0.001
     // CPU-s/s is 1 clock tick in 10 s of utime + stime, too coarse to compare.
-    let cpuSeconds = (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+    let cpuSeconds = stat.cpuSeconds;
     try {
       cpuSeconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
     } catch {

@@ -175,7 +175,12 @@ export class TimedProps {
   private readonly sources = new Map<string, { source: GstObject; times: number[] }>();
   constructor(private readonly target: GstObject) {}
 
-  set(name: string, value: number, atNs: number): void {
+  /** `atNs` null (the pipeline has no clock yet, nothing rendered): the property is set at once. */
+  set(name: string, value: number, atNs: number | null): void {
+    if (atNs === null) {
+      setProp(this.target, name, value);
+      return;
+    }
     let s = this.sources.get(name);
     if (!s) {
       const source = new GstController.InterpolationControlSource();
@@ -313,13 +318,12 @@ export function linkFromTee(tee: GstObject, sink: GstObject, inBin?: GstObject):
   let ghost: GstObject | undefined;
   let out = pad;
   if (inBin) {
-    ghost = Gst.GhostPad.new(`${String(tee.name)}-${String(pad.name)}`, pad);
-    if (!ghost) {
+    try {
+      ghost = addGhostPad(inBin, `${String(tee.name)}-${String(pad.name)}`, pad);
+    } catch (err) {
       tee.releaseRequestPad(pad);
-      throw new GstError('link-failed', `cannot expose ${String(tee.name)} on ${String(inBin.name)}`);
+      throw err;
     }
-    ghost.setActive(true);
-    inBin.addPad(ghost);
     out = ghost;
   }
   const ret = out.link(sink);

@@ -227,23 +227,17 @@ class RecordingHost {
   private applyLayout(): void {
     if (this.config.kind !== 'composite') return;
     const tiles = this.tiles(this.order);
+    // The change belongs to the output frames from now on: the compositor renders frames its
+    // latency late, and a property set directly would also change the frames of the last few
+    // hundred milliseconds (a flash there showed a canvas frame or more early at a join).
+    const now = runningTimeNs(this.pipeline);
     for (const [hostId, b] of this.branches) {
       const tile = tiles.get(hostId)!;
       const n = branchNames(hostId);
-      // The change belongs to the output frames from now on: the compositor renders frames its
-      // latency late, and a property set directly would also change the frames of the last few
-      // hundred milliseconds (a flash there showed a canvas frame or more early at a join).
-      const now = runningTimeNs(this.pipeline);
-      if (now === null) {
-        const [phPad, camPad] = b.pads;
-        for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) setProp(phPad, k, v);
-        for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) setProp(camPad, k, v);
-      } else {
-        b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
-        const [ph, cam] = b.timed;
-        for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) ph.set(k, v, now);
-        for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) cam.set(k, v, now);
-      }
+      b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
+      const [ph, cam] = b.timed;
+      for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) ph.set(k, v, now);
+      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) cam.set(k, v, now);
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));

@@ -37,19 +37,14 @@ export function firstVideoFrameIsKey(file: string): boolean {
   return out.toString().trim().split('\n')[0]?.split(',')[0] === '1';
 }
 
-/** The loudest sample of the first audio track in dBFS (0: full scale, what a clipped mix reaches). */
-/** Peak level (dBFS) of each whole second of a file's first audio track, in order (resampled to 48 kHz). */
+/**
+ * Peak level (dBFS; 0 is full scale, what a clipped mix reaches) of each whole second of a file's
+ * first audio track, in order (resampled to 48 kHz); the loudest of them is the file's peak.
+ */
 export function audioWindowPeaksDb(file: string): number[] {
   const filter = 'aresample=48000,asetnsamples=n=48000,astats=metadata=1:reset=1:measure_perchannel=none,ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file=-';
   const r = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:a:0', '-af', filter, '-f', 'null', '-'], { timeout: 60_000, encoding: 'utf8' });
   const peaks = [...(r.stdout ?? '').matchAll(/Peak_level=(-?inf|-?[\d.]+)/g)].map((m) => (m[1]!.endsWith('inf') ? -Infinity : Number(m[1])));
   if (peaks.length === 0) throw new Error(`no audio windows in ffmpeg's report for ${file}: ${(r.stderr ?? '').slice(-400)}`);
   return peaks;
-}
-
-export function audioPeakDb(file: string): number {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-i', file, '-map', '0:a:0', '-af', 'astats=measure_perchannel=none', '-f', 'null', '-'], { timeout: 60_000, encoding: 'utf8' });
-  const m = /Peak level dB: (-?inf|-?[\d.]+)/.exec(r.stderr ?? '');
-  if (!m) throw new Error(`no audio peak in ffmpeg's report for ${file}: ${(r.stderr ?? '').slice(-400)}`);
-  return m[1]!.endsWith('inf') ? -Infinity : Number(m[1]);
 }
