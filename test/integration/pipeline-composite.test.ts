@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { hostColour } from '../../pipelines/builders/composite.pipeline';
+import { gridTiles } from '../../pipelines/layout';
 import type { SnippetMetadata } from '../../pipelines/spool';
+import { colourDistance, regionColour, type Rgb } from '../support/frames';
 import { decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
 import { compositeConfig, hostMedia, recorder, sleep, tempSpool } from '../support/recording';
 import { sendHost, type RtpSender } from '../support/rtp-sender';
@@ -94,4 +97,50 @@ test('composite with zero hosts still records the canvas (background and silence
   assert.deepEqual(p.streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
   assert.ok(Math.abs(Number(p.streams.find((s) => s.codec_type === 'video')!.duration) - 2) < 1 / 15);
   await sleep(10);
+});
+
+test('a host whose camera is off shows its placeholder (its colour and name), also when it joins later and after the layout changes', { timeout: 60_000 }, async () => {
+  const spool = tempSpool('composite-placeholder');
+  cleanups.push(spool.cleanup);
+  const { sup, closed } = recorder();
+  cleanups.push(() => sup.kill());
+  const p = hostMedia('alice', 'VP8', { camera: false });
+  const ready = await sup.start(compositeConfig(spool.dir, [p], { snippetSeconds: 3 }));
+  const senders: RtpSender[] = [];
+  cleanups.push(async () => {
+    for (const s of senders) await s.stop();
+  });
+  const pIn = ready.inputs[0]!;
+  senders.push(sendHost({ videoPort: pIn.video!.rtpPort, audioPort: pIn.audio!.rtpPort, videoCodec: 'VP8' }));
+  await sup.next('fragment-closed', 15_000, (e) => e.sequence === 0);
+  // bob joins while the canvas plays, camera off too: its placeholder starts at the join, not at 0,
+  // and alice's tile shrinks from the whole canvas to half of it.
+  sup.send({ type: 'add-input', host: hostMedia('bob', 'VP8', { camera: false }) });
+  const added = await sup.next('input-added', 10_000);
+  senders.push(sendHost({ videoPort: added.inputs.video!.rtpPort, audioPort: added.inputs.audio!.rtpPort, videoCodec: 'VP8' }));
+  await sup.next('fragment-closed', 15_000, (e) => e.sequence === 2);
+  const exit = await sup.stop('test done', 20_000);
+  assert.equal(exit.clean, true, exit.reason);
+
+  const snippets = closed();
+  const tiles = gridTiles(['alice', 'bob'], 640, 360);
+  const want = (id: string): Rgb => {
+    const argb = hostColour(id);
+    return [(argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff];
+  };
+  // A strip along the top of the tile, away from the centred name.
+  const strip = (t: (typeof tiles)[number]) => ({ x: t.x + 8, y: t.y + 8, width: Math.floor(t.width / 4) * 2, height: 16 });
+  const whole = { x: 8, y: 8, width: 320, height: 16 };
+  const first = regionColour(snippets[0]!.location, 1.5, whole);
+  assert.ok(colourDistance(first, want('alice')) <= 24, `alice alone: its placeholder fills the canvas (${first.join(',')} vs ${want('alice').join(',')})`);
+  const last = snippets[snippets.length - 1]!.location;
+  for (const id of ['alice', 'bob']) {
+    const seen = regionColour(last, 1, strip(tiles.find((t) => t.hostId === id)!));
+    assert.ok(colourDistance(seen, want(id)) <= 24, `${id}'s tile shows its placeholder after the join (${seen.join(',')} vs ${want(id).join(',')})`);
+  }
+  // The name is drawn in the middle of the tile: white text over the colour.
+  const bob = tiles.find((t) => t.hostId === 'bob')!;
+  const centre = regionColour(last, 1, { x: bob.x + bob.width / 2 - 20, y: bob.y + bob.height / 2 - 4, width: 40, height: 8 });
+  const sum = (c: Rgb) => c[0] + c[1] + c[2];
+  assert.ok(sum(centre) > sum(want('bob')) + 60, `bob's name is written over the placeholder (${centre.join(',')} vs ${want('bob').join(',')})`);
 });
