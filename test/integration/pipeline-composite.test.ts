@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { hostColour } from '../../pipelines/builders/composite.pipeline';
 import { gridTiles } from '../../pipelines/layout';
 import type { SnippetMetadata } from '../../pipelines/spool';
-import { colourDistance, regionColour, type Rgb } from '../support/frames';
+import { colourDistance, hexToRgb, regionColour, type Rgb } from '../support/frames';
 import { decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
 import { compositeConfig, hostMedia, recorder, sleep, tempSpool } from '../support/recording';
 import { sendHost, type RtpSender } from '../support/rtp-sender';
@@ -104,14 +104,13 @@ test('a host whose camera is off shows its placeholder (its colour and name), al
   cleanups.push(spool.cleanup);
   const { sup, closed } = recorder();
   cleanups.push(() => sup.kill());
-  const p = hostMedia('alice', 'VP8', { camera: false });
-  const ready = await sup.start(compositeConfig(spool.dir, [p], { snippetSeconds: 3 }));
+  const ready = await sup.start(compositeConfig(spool.dir, [hostMedia('alice', 'VP8', { camera: false })], { snippetSeconds: 3 }));
   const senders: RtpSender[] = [];
   cleanups.push(async () => {
     for (const s of senders) await s.stop();
   });
-  const pIn = ready.inputs[0]!;
-  senders.push(sendHost({ videoPort: pIn.video!.rtpPort, audioPort: pIn.audio!.rtpPort, videoCodec: 'VP8' }));
+  const alice = ready.inputs[0]!;
+  senders.push(sendHost({ videoPort: alice.video!.rtpPort, audioPort: alice.audio!.rtpPort, videoCodec: 'VP8' }));
   await sup.next('fragment-closed', 15_000, (e) => e.sequence === 0);
   // bob joins while the canvas plays, camera off too: its placeholder starts at the join, not at 0,
   // and alice's tile shrinks from the whole canvas to half of it.
@@ -124,10 +123,7 @@ test('a host whose camera is off shows its placeholder (its colour and name), al
 
   const snippets = closed();
   const tiles = gridTiles(['alice', 'bob'], 640, 360);
-  const want = (id: string): Rgb => {
-    const argb = hostColour(id);
-    return [(argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff];
-  };
+  const want = (id: string): Rgb => hexToRgb(hostColour(id).toString(16));
   // A strip along the top of the tile, away from the centred name.
   const strip = (t: (typeof tiles)[number]) => ({ x: t.x + 8, y: t.y + 8, width: Math.floor(t.width / 4) * 2, height: 16 });
   const whole = { x: 8, y: 8, width: 320, height: 16 };
