@@ -38,7 +38,7 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
     {
       name: n.jitter,
       factory: 'rtpjitterbuffer',
-      // drop-on-latency keeps a late burst from growing the buffer; do-lost tells the decoders (a lost audio packet becomes silence).
+      // drop-on-latency keeps a late burst from growing the buffer; do-lost lets decoders conceal.
       props: { latency: jitterLatencyMs(config), 'drop-on-latency': true, 'do-lost': true },
     },
     { name: n.depay, factory: depay, props: depayProps },
@@ -53,17 +53,6 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
  * already run one decoder per host in parallel.
  */
 export const vp8Decoder = (name: string): ElementSpec => ({ name, factory: 'avdec_vp8', props: { 'max-threads': 1 } });
-
-/**
- * The Opus decoder: libavcodec's (gst-libav), not libopus's `opusdec`. On these machines every
- * `opus_multistream_decode` call of libopus 1.3 runs its CPU feature detection (`cpuid`, which
- * traps to the hypervisor in a VM): a quarter of each host's audio thread under `perf`, and the
- * per-host audio threads of a 9-host composite went from 0.060 to 0.040 CPU-s/s with this decoder
- * (ffmpeg, the benchmark's baseline, uses the same one). What it does not do is conceal a lost
- * packet: the jitter buffer's lost-packet event becomes 20 ms of silence in the mix instead of
- * libopus's packet-loss concealment.
- */
-export const opusDecoder = (name: string): ElementSpec => ({ name, factory: 'avdec_opus' });
 
 /** A leaky-free queue that decouples streaming threads; its fill level is reported in stats. */
 export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({

@@ -8,7 +8,7 @@
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
-//   per host: a-src → a-jb → rtpopusdepay → avdec_opus → audioconvert → audioresample
+//   per host: a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample
 //               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
@@ -36,7 +36,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -199,7 +199,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   ];
   const audio: ElementSpec[] = [
     ...rtpInput(config, host, 'audio'),
-    opusDecoder(`${id}-a-dec`),
+    { name: `${id}-a-dec`, factory: 'opusdec', props: { plc: true } },
     { name: `${id}-a-conv`, factory: 'audioconvert' },
     { name: `${id}-a-resample`, factory: 'audioresample' },
     { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: FLOAT_MIX_CAPS } },
