@@ -88,6 +88,7 @@ class RecordingHost {
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private stopTimer: NodeJS.Timeout | null = null;
+  private stopStartedAt: number | null = null;
   private stopReason = '';
   private open: { sequence: number; runningNs: number; hosts: Set<string> } | null = null;
   private readonly spool: SpoolWriter;
@@ -593,6 +594,7 @@ class RecordingHost {
     // while the pipeline goes down.
     this.dropGateProbe();
     for (const drop of this.mixerProbes) drop();
+    this.stopStartedAt = Date.now();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.
     // RTP sources first: sending EOS to a source blocks until its streaming thread is free, and a
@@ -615,6 +617,12 @@ class RecordingHost {
 
   private finished(): void {
     if (this.stopTimer) clearTimeout(this.stopTimer);
+    // The EOS can be read in the same timer turn as an expired stop budget: past the budget it is
+    // the forced stop that is reported, whichever callback ran first.
+    if (this.stopStartedAt !== null && Date.now() - this.stopStartedAt >= this.config.stopTimeoutMs) {
+      this.forceStop();
+      return;
+    }
     this.stopBus();
     setState(this.pipeline, State.NULL);
     send({ type: 'eos' });
