@@ -63,6 +63,16 @@ export const TILE_INPUT_FPS = 30;
 export const MAX_TILE_FILL_NS = 500_000_000;
 /** The canvas: black, live, there with zero hosts. */
 const CANVAS_SOURCE = 'bg';
+/**
+ * The canvas's colour description, fixed. Left open, the compositor's output colorimetry followed
+ * its inputs (bt601 from the background, then 2:4:0:0 when an H.264 tile came, then back), and
+ * every such caps change made the output videorate rebase its timestamps with a truncation: frames
+ * came 1 ns early (2.999999999 s), the encoder applied splitmuxsink's keyframe request for 3 s one
+ * frame late, and the GOP grid shifted so that the next snippet was cut 14 frames short. The
+ * background and the placeholders are drawn in exactly this format (I420, not videotestsrc's own
+ * 8-byte-a-pixel choice), so the compositor copies and blends them without converting them.
+ */
+const CANVAS_COLORIMETRY = 'colorimetry=bt601,chroma-site=jpeg';
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
@@ -99,7 +109,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   const { width, height, fps } = config;
   const bg: ElementSpec[] = [
     { name: CANVAS_SOURCE, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'black' } },
-    { name: BACKGROUND_CAPS, factory: 'capsfilter', props: { caps: `video/x-raw,width=${width},height=${height},framerate=${fps}/1` } },
+    { name: BACKGROUND_CAPS, factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1,${CANVAS_COLORIMETRY}` } },
   ];
   const video: ElementSpec[] = [
     {
@@ -109,7 +119,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
       // (silent) pads are not waited for only once media flows (AFTER_FIRST_INPUT).
       props: { background: 'black', latency: mixerLatencyNs(config) },
     },
-    { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1` } },
+    { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1,${CANVAS_COLORIMETRY}` } },
     { name: OUTPUT_RATE, factory: 'videorate' },
     queue('vq'),
     x264(VIDEO_ENCODER, config.videoBitrateKbps, config.x264Preset, fps),
@@ -160,6 +170,8 @@ export function hostColour(hostId: string): number {
 
 export const tileCaps = (tile: Tile, fps?: number) =>
   `video/x-raw,width=${tile.width},height=${tile.height},pixel-aspect-ratio=1/1${fps ? `,framerate=${fps}/1` : ''}`;
+/** A placeholder tile is drawn in the canvas's own format, so the compositor blends it without converting it. */
+export const placeholderCaps = (tile: Tile, fps: number) => `${tileCaps(tile, fps)},format=I420,${CANVAS_COLORIMETRY}`;
 
 /** Compositor pad properties for a tile; the camera pad is hidden (alpha 0) while the camera is off. */
 export function padProps(tile: Tile, layer: 'placeholder' | 'camera', cameraOn: boolean) {
@@ -172,7 +184,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const n = branchNames(id);
   const placeholder: ElementSpec[] = [
     { name: `${id}-ph-src`, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'solid-color', 'foreground-color': hostColour(id) } },
-    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, config.fps) } },
+    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: placeholderCaps(tile, config.fps) } },
     {
       name: `${id}-ph-text`,
       factory: 'textoverlay',

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, placeholderCaps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
 import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
@@ -241,7 +241,7 @@ class RecordingHost {
       for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) cam.set(k, v, now);
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
-        setProp(b.elements.get(n.placeholderCaps), 'caps', tileCaps(tile, this.composite.fps));
+        setProp(b.elements.get(n.placeholderCaps), 'caps', placeholderCaps(tile, this.composite.fps));
         setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
       }
       b.tile = tile;
