@@ -8,6 +8,14 @@ import type { RecordingConfig } from './config';
 import type { HostCommand, HostEvent, InputPorts } from './protocol';
 
 export const HOST_SCRIPT = join(__dirname, 'host', 'pipeline-host.js');
+/**
+ * V8 flags for the pipeline host. Its JavaScript only drives the pipeline (commands, bus
+ * messages, stats), never touches media, so V8's lite mode (no optimizing compiler, lazier
+ * feedback) trades a little of that thread's CPU for memory. Measured with `bench:media`, 4 and 9
+ * hosts: peak memory 5-7 MB lower; the host's JS thread 0.0113 → 0.0131 CPU-s/s at 9 hosts, under
+ * 1% of the process.
+ */
+export const HOST_NODE_FLAGS: readonly string[] = ['--lite-mode'];
 
 export interface SupervisorOptions {
   /** How often the child is pinged, and how long without a pong counts as hung. */
@@ -63,6 +71,7 @@ export class PipelineSupervisor extends EventEmitter<SupervisorEvents> {
     const child = fork(HOST_SCRIPT, [], {
       // Without `env` the child inherits the parent's environment.
       ...(this.options.env ? { env: this.options.env } : {}),
+      execArgv: [...process.execArgv, ...HOST_NODE_FLAGS],
       stdio: ['ignore', this.options.stdio ?? 'inherit', this.options.stdio ?? 'inherit', 'ipc'],
       serialization: 'json',
     });
