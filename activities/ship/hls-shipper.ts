@@ -1,9 +1,12 @@
 // Ships the composite's live HLS rendition: the pipeline's hlssink2 writes `{run}-NNNNNN.ts` segments and a
 // rolling `playlist.m3u8` into `{spoolDir}/hls/`; this uploads each segment the playlist lists
 // (closed segments only: hlssink2 lists a segment once it is complete) to
-// `livestreams/{livestreamId}/hls/`, then the playlist, so a player reading the bucket always finds
-// every segment its playlist names. A local segment is deleted only once it is uploaded and has
-// left the uploaded playlist. Segments under the prefix are never deleted from the bucket (a
+// `livestreams/{livestreamId}/hls/`, then the published playlist, so a player reading the bucket
+// always finds every segment its playlist names. The published playlist is not hlssink2's: it
+// carries the segments across runs (a retried HLS output, a restarted recording) with a media
+// sequence that only grows and a discontinuity at each new run (hls-playlist.ts); a new shipper
+// continues from the bucket's copy. A local segment is deleted only once it is uploaded and has
+// left the local playlist. Segments under the prefix are never deleted from the bucket (a
 // lifecycle rule on the prefix is the place for that). Runs inside the shipRecording activity of a
 // composite recording; a recording without HLS has no folder and this does nothing.
 import { access, readFile, readdir, unlink } from 'node:fs/promises';
@@ -11,16 +14,9 @@ import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import type { Logger } from '../../apps/common/logger';
 import { HLS_PLAYLIST, HLS_SEGMENT as SEGMENT, hlsPrefix } from '../../pipelines/outputs/outputs';
+import { parseMediaPlaylist, PublishedPlaylist } from './hls-playlist';
 import { httpStatus } from './shipper';
 import { backoffDelay } from './stats';
-
-/** The segment names a media playlist lists, in order. */
-export function playlistSegments(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith('#'));
-}
 
 export interface HlsShipStatus {
   segmentsUploaded: number;
@@ -41,6 +37,8 @@ export interface HlsShipperDeps {
 export class HlsShipper {
   private readonly uploaded = new Set<string>();
   private lastPlaylist = '';
+  /** What players see; loaded from the bucket on the first pass. */
+  private published: PublishedPlaylist | null = null;
   private readonly counters: HlsShipStatus = { segmentsUploaded: 0, playlistUploads: 0, lastUploadAt: null, lastError: null, ended: false };
   private readonly dir: string;
   private readonly log: Logger;
@@ -57,13 +55,16 @@ export class HlsShipper {
     return { ...this.counters };
   }
 
-  /** One pass: upload what the playlist lists and is not up yet, then the playlist, then tidy the folder. */
+  /** One pass: upload what the playlist lists and is not up yet, then the published playlist, then tidy the folder. */
   async syncOnce(): Promise<void> {
     const text = await readFile(join(this.dir, HLS_PLAYLIST), 'utf8').catch(() => null);
     if (text === null || text === this.lastPlaylist) return;
-    const listed = playlistSegments(text);
+    const local = parseMediaPlaylist(text);
+    const listed = local.entries.map((e) => e.name);
     const bucket = this.deps.storage.bucket(this.deps.bucket);
     const prefix = hlsPrefix(this.ref.livestreamId);
+    const playlist = bucket.file(`${prefix}/${HLS_PLAYLIST}`);
+    if (this.published === null) this.published = await this.loadPublished(playlist);
     for (const name of listed) {
       if (this.uploaded.has(name) || !SEGMENT.test(name)) continue;
       try {
@@ -81,19 +82,37 @@ export class HlsShipper {
       this.counters.segmentsUploaded++;
     }
     // Last: the playlist, which now names only objects that exist. Never cached, it changes.
-    await bucket.file(`${prefix}/${HLS_PLAYLIST}`).save(text, {
-      resumable: false,
-      metadata: { contentType: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache, max-age=0' },
-    });
+    if (this.published.merge(local)) {
+      const out = this.published.render();
+      await playlist.save(out, {
+        resumable: false,
+        metadata: { contentType: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache, max-age=0' },
+      });
+      this.counters.playlistUploads++;
+      this.counters.lastUploadAt = new Date().toISOString();
+      this.counters.ended = out.includes('#EXT-X-ENDLIST');
+    }
     this.lastPlaylist = text;
-    this.counters.playlistUploads++;
-    this.counters.lastUploadAt = new Date().toISOString();
-    this.counters.ended = text.includes('#EXT-X-ENDLIST');
-    // Segments uploaded and rolled out of the uploaded playlist are done locally.
+    // Segments uploaded and rolled out of the local playlist are done locally.
     const current = new Set(listed);
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (SEGMENT.test(name) && this.uploaded.has(name) && !current.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
     }
+  }
+
+  /** The bucket's published playlist (an earlier shipper's), or a new one; its segments are up already. */
+  private async loadPublished(file: ReturnType<ReturnType<Storage['bucket']>['file']>): Promise<PublishedPlaylist> {
+    let text: string;
+    try {
+      text = (await file.download())[0].toString('utf8');
+    } catch (e) {
+      if (httpStatus(e) === 404) return new PublishedPlaylist();
+      throw e;
+    }
+    const earlier = parseMediaPlaylist(text);
+    for (const e of earlier.entries) this.uploaded.add(e.name);
+    this.log.info({ mediaSequence: earlier.mediaSequence, segments: earlier.entries.length }, 'HLS playlist continues the one in the bucket');
+    return new PublishedPlaylist(earlier);
   }
 
   /** Syncs every interval until `stop` aborts or the recording is finished (finished.json) and a last pass ran. */

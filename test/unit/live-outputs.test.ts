@@ -4,7 +4,7 @@
 // ancestry, and the HLS playlist helpers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { playlistSegments } from '../../activities/ship/hls-shipper';
+import { parseMediaPlaylist } from '../../activities/ship/hls-playlist';
 import { AUDIO_TEE, buildComposite, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
 import {
   buildFlvMux,
@@ -146,7 +146,10 @@ test('bus messages are attributed to an output by their ancestry', () => {
 
 test('HLS helpers: playlist entries and the public playlist URL', () => {
   const text = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:3\n#EXT-X-TARGETDURATION:4\n\n#EXTINF:4.0,\ns1-000003.ts\n#EXTINF:4.0,\ns1-000004.ts\n#EXT-X-ENDLIST\n';
-  assert.deepEqual(playlistSegments(text), ['s1-000003.ts', 's1-000004.ts']);
+  assert.deepEqual(
+    parseMediaPlaylist(text).entries.map((e) => e.name),
+    ['s1-000003.ts', 's1-000004.ts'],
+  );
   assert.equal(hlsPlaylistUrl('b', 'ls-1'), 'https://storage.googleapis.com/b/livestreams/ls-1/hls/playlist.m3u8');
   assert.equal(hlsPlaylistUrl('b', 'ls-1', new URL('http://127.0.0.1:4443')), 'http://127.0.0.1:4443/b/livestreams/ls-1/hls/playlist.m3u8');
 });
