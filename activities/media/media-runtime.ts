@@ -11,7 +11,8 @@ import type { CompositeRecordingConfig, HostMedia, IndividualRecordingConfig, Re
 import { COMPOSITE_DEFAULTS } from '../../pipelines/config';
 import { HostIngest, setSyncCommand, type IngestEvent } from '../../pipelines/ingest/host-ingest';
 import type { PortAllocator } from '../../pipelines/ingest/ports';
-import type { OutputStatus } from '../../pipelines/outputs/outputs';
+import { redactRtmpUrl, type OutputStatus } from '../../pipelines/outputs/outputs';
+import { openRtmpUrl } from '../../pipelines/outputs/stream-keys';
 import type { FragmentInfo, HostEvent, InputPorts, PipelineStats } from '../../pipelines/protocol';
 import { FINISHED_MARKER_FILE, RECORDING_STATE_FILE, type FinishedMarker, type RecordingState } from '../../pipelines/spool';
 import { PipelineSupervisor } from '../../pipelines/supervisor';
@@ -49,6 +50,8 @@ export interface MediaRuntimeDeps {
   heartbeatMs: number;
   /** Environment of the pipeline host processes (default: inherited). */
   hostEnv?: Record<string, string>;
+  /** Opens RTMP stream keys the API sealed (TAPEDECK_STREAM_KEY_SECRET; pipelines/outputs/stream-keys.ts). */
+  streamKeyCipher?: Buffer;
 }
 
 /** Heartbeat details of the record activity; a retry resumes its numbering from them. */
@@ -264,7 +267,8 @@ export class MediaRuntime {
       supervisor,
       hosts,
       layout: desired?.layout ?? { kind: 'grid' },
-      rtmp: config.kind === 'composite' ? (config.outputs?.rtmp ?? []) : [],
+      // As the workflow has them (sealed): compared with its later desired states.
+      rtmp: config.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : [],
       subscribed: new Set(),
       requestStop: (reason) => {
         stopReason ??= reason;
@@ -424,7 +428,7 @@ export class MediaRuntime {
       rec.hosts.set(hostId, h);
     }
     if (desired.rtmp && JSON.stringify(rec.rtmp) !== JSON.stringify(desired.rtmp)) {
-      rec.supervisor.send({ type: 'set-outputs', rtmp: desired.rtmp });
+      rec.supervisor.send({ type: 'set-outputs', rtmp: this.openRtmp(desired.rtmp) });
       rec.rtmp = desired.rtmp;
     }
     if (JSON.stringify(rec.layout) !== JSON.stringify(desired.layout)) {
@@ -462,6 +466,22 @@ export class MediaRuntime {
     }
   }
 
+  /**
+   * The RTMP destinations with their stream keys opened, for the pipeline host only. One that does
+   * not open (no or another TAPEDECK_STREAM_KEY_SECRET here) is left out and logged, host and app
+   * only; the status then shows it pending.
+   */
+  private openRtmp(urls: string[]): string[] {
+    return urls.flatMap((url) => {
+      try {
+        return [openRtmpUrl(url, this.deps.streamKeyCipher)];
+      } catch (e) {
+        this.deps.logger.error({ target: redactRtmpUrl(url), err: (e as Error).message }, 'RTMP destination left out: its stream key does not open');
+        return [];
+      }
+    });
+  }
+
   private config(input: RecordActivityInput, spoolDir: string, startSequence: number, desired: CompositeDesired | undefined): RecordingConfig {
     const d = this.deps.defaults;
     const common = {
@@ -486,7 +506,7 @@ export class MediaRuntime {
         layout: desired?.layout ?? { kind: 'grid' },
         hosts: desired?.hosts ?? [],
         outputs: {
-          rtmp: desired?.rtmp ?? input.composite?.rtmp ?? [],
+          rtmp: this.openRtmp(desired?.rtmp ?? input.composite?.rtmp ?? []),
           ...(input.composite?.hls ? { hls: { segmentSeconds: d.hlsSegmentSeconds ?? 4, playlistLength: d.hlsPlaylistLength ?? 6 } } : {}),
           rtmpMaxRetries: d.rtmpMaxRetries ?? 0,
         },

@@ -3,6 +3,7 @@ import { temporalConnectOptions } from '../common/clients';
 import { loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
+import { streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 
 export function loadApiConfig(env: Env) {
   const c = loadConfig(env, {
@@ -24,8 +25,10 @@ export function loadApiConfig(env: Env) {
     clipMaxSeconds: v.TAPEDECK_CLIP_MAX_SECONDS,
     clipWaitSeconds: v.TAPEDECK_CLIP_WAIT_SECONDS,
     clipUrlTtlSeconds: v.TAPEDECK_CLIP_URL_TTL_SECONDS,
+    streamKeySecret: v.TAPEDECK_STREAM_KEY_SECRET,
   });
-  return Object.freeze({ ...c, temporal: temporalConnectOptions(c) });
+  const { streamKeySecret, ...rest } = c;
+  return Object.freeze({ ...rest, temporal: temporalConnectOptions(c), streamKeyCipher: streamKeySecret ? streamKeyCipherKey(streamKeySecret) : undefined });
 }
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

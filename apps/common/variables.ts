@@ -247,6 +247,12 @@ export const TAPEDECK_CLIP_WEBHOOK_URL = optionalVariable({
   description: 'moderation webhook: every clip message (ready or failed) is POSTed here, signed; unset means no webhook',
   parse: httpUrl,
 });
+export const TAPEDECK_STREAM_KEY_SECRET = optionalVariable({
+  name: 'TAPEDECK_STREAM_KEY_SECRET',
+  description:
+    'secret that seals RTMP stream keys before they enter Temporal (API) and opens them for the pipeline (media workers); the same value on both; at least 32 characters (unset: keys travel in plain text; `npm start` generates one; never echoed)',
+  parse: (raw: string) => (raw.length >= 32 ? raw : fail('must be at least 32 characters')),
+});
 export const TAPEDECK_CLIP_WEBHOOK_SECRET = optionalVariable({
   name: 'TAPEDECK_CLIP_WEBHOOK_SECRET',
   description: 'shared secret of the webhook\'s `X-Tapedeck-Signature` HMAC-SHA256 (required with TAPEDECK_CLIP_WEBHOOK_URL; never echoed)',

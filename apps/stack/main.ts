@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrExit } from '../common/config';
-import { processEnv } from '../common/env';
+import { processEnv, type Env } from '../common/env';
 import { API_ROLES } from '../common/tokens';
 import { LocalStack, type StackEvent } from '../../infra/stack/stack';
 import { createPubSub } from '../common/clients';
@@ -91,6 +91,14 @@ function devTokens(config: StackConfig): { value: string; generated: boolean } {
   return { value: readFileSync(file, 'utf8').trim(), generated: true };
 }
 
+/** The stream key secret shared by the API and the workers: the configured one, or one kept in the data folder. */
+function devStreamKeySecret(env: Env, dataDir: string): string {
+  if (env.TAPEDECK_STREAM_KEY_SECRET) return env.TAPEDECK_STREAM_KEY_SECRET;
+  const file = join(dataDir, 'dev-stream-key-secret');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 function describe(event: StackEvent): string {
   if (event.kind === 'provisioned') return `${'resources'.padEnd(9)} ${event.detail}`;
   return `${event.component.padEnd(9)} ${event.kind.padEnd(8)} ${event.detail}`;
@@ -124,6 +132,7 @@ async function main(): Promise<void> {
     bucket: config.bucket,
     pubsubEmulator: config.pubsubKind,
     apiTokens: tokens.value,
+    streamKeySecret: devStreamKeySecret(env, config.dataDir),
     reuse: config.reuse,
     startupTimeoutMs: config.startupTimeoutMs,
     onEvent: (e) => say(describe(e)),

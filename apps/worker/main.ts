@@ -88,6 +88,7 @@ async function main(): Promise<void> {
         capacity,
         logger,
         heartbeatMs: config.recordHeartbeatMs,
+        ...(config.streamKeyCipher ? { streamKeyCipher: config.streamKeyCipher } : {}),
         defaults: {
           noMediaWarningMs: config.noMediaWarningMs,
           lossWarningPercent: config.lossWarningPercent,

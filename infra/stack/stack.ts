@@ -31,6 +31,8 @@ export interface StackOptions {
   pubsubEmulator: PubsubEmulatorKind;
   /** Value of TAPEDECK_API_TOKENS handed to the API. */
   apiTokens?: string;
+  /** Value of TAPEDECK_STREAM_KEY_SECRET handed to the API and the workers (the same on both). */
+  streamKeySecret?: string;
   /** Components to run; default all six. */
   include?: ComponentName[];
   /** Use a server already answering on a component's port instead of failing. */
@@ -84,7 +86,12 @@ export class LocalStack {
 
   private specFor(name: ComponentName): ComponentSpec {
     const { ports, dataDir, env, projectId } = this.opts;
-    const childEnv: Env = { ...env, ...this.clientEnv, ...(this.opts.apiTokens ? { TAPEDECK_API_TOKENS: this.opts.apiTokens } : {}) };
+    const childEnv: Env = {
+      ...env,
+      ...this.clientEnv,
+      ...(this.opts.apiTokens ? { TAPEDECK_API_TOKENS: this.opts.apiTokens } : {}),
+      ...(this.opts.streamKeySecret ? { TAPEDECK_STREAM_KEY_SECRET: this.opts.streamKeySecret } : {}),
+    };
     switch (name) {
       case 'temporal':
         return temporalComponent(ports, dataDir, env);

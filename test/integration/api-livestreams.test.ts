@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { freePort } from '../../infra/stack/net';
 import { call, startApiUnderTest, TOKENS, type ApiUnderTest } from '../support/api';
+import { isSealedRtmpUrl, openRtmpUrl, streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 import { TEST_BUCKET } from '../support/cloud';
 
 async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
@@ -24,6 +25,8 @@ async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, what:
 
 /** The compiled `tapedeck` command, run as a child process (never blocking this process: the API
  *  under test answers from it). */
+const STREAM_KEY_SECRET = 'api-livestreams stream key secret, long enough';
+
 function tapedeck(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [join(PROJECT_ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -37,7 +40,7 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
   const svc = (method: string, path: string, json?: unknown) => call(api.url, method, path, { token: TOKENS.service, ...(json !== undefined ? { json } : {}) });
 
   before(async () => {
-    api = await startApiUnderTest({ controlTaskQueue: 'tapedeck-control-api' });
+    api = await startApiUnderTest({ controlTaskQueue: 'tapedeck-control-api', env: { TAPEDECK_STREAM_KEY_SECRET: STREAM_KEY_SECRET } });
   });
   after(async () => {
     await api?.close();
@@ -111,7 +114,15 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     const rtmp = ['rtmp://live.example.com/app/sk-alpha-123', 'rtmps://ingest.example.org:443/live2/sk-beta-456'];
     const outputs = await svc('PUT', `/v1/livestreams/${id}/outputs`, { rtmp });
     assert.equal(outputs.status, 202, JSON.stringify(outputs.body));
-    await eventually(async () => api.media.applied.at(-1)?.desired.rtmp, (r) => JSON.stringify(r) === JSON.stringify(rtmp), 'RTMP destinations reached the composite');
+    // They enter Temporal with their keys sealed (the workflows and the composite see only that);
+    // the media worker's secret opens them again.
+    const key = streamKeyCipherKey(STREAM_KEY_SECRET);
+    const applied = await eventually(async () => api.media.applied.at(-1)?.desired.rtmp, (r) => r?.length === 2, 'RTMP destinations reached the composite');
+    assert.ok(applied!.every((u) => isSealedRtmpUrl(u) && !u.includes('sk-alpha') && !u.includes('sk-beta')), `sealed: ${applied!.join(' ')}`);
+    assert.deepEqual(
+      applied!.map((u) => openRtmpUrl(u, key)),
+      rtmp,
+    );
     const withOutputs = (await status()).body;
     assert.deepEqual(
       withOutputs.outputs.rtmp.map((o: any) => [o.target, o.state]),

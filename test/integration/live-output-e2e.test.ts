@@ -4,7 +4,9 @@
 // `outputsChanged` signal (what PUT /v1/livestreams/{id}/outputs sends) adds a second destination;
 // the API's Temporal adapter reads both as connected from the composite's record heartbeat; the
 // HLS playlist is in the bucket at the URL the status gives; after stop it carries EXT-X-ENDLIST;
-// no stream key appears in the worker's log.
+// no stream key appears in the worker's log. The URLs enter Temporal with their keys sealed, as the
+// API sends them (TAPEDECK_STREAM_KEY_SECRET): the worker opens them for the pipeline, and no key
+// is anywhere in the workflows' histories.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { RtmpServer } from '../../infra/stack/rtmp-server';
 import { PROJECT_ROOT } from '../../infra/stack/tools';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import { hlsPlaylistUrl, rtmpOutputId } from '../../pipelines/outputs/outputs';
+import { sealRtmpUrl, streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 import { outputsSignal, readyUpdate, stopSignal } from '../../workflows/contract';
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { compositeWorkflowId, livestreamWorkflowId } from '../../workflows/livestream.types';
@@ -28,6 +31,21 @@ import { startE2eServers } from '../support/e2e-stack';
 const unavailable = RtmpServer.available();
 const KEY_A = 'e2e-secret-A-5521';
 const KEY_B = 'e2e-secret-B-8830';
+const SECRET = 'live-output-e2e stream key secret, 32+ chars';
+const sealed = (url: string) => sealRtmpUrl(url, streamKeyCipherKey(SECRET));
+
+/** Every payload and string of a workflow history, decoded, as one text to search. */
+function historyText(history: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(history);
+  return out.join('\n');
+}
 
 describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the bucket)', { skip: unavailable ?? false }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tapedeck-live-e2e-'));
@@ -65,6 +83,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
         TAPEDECK_HLS_PLAYLIST_LENGTH: '4',
         TAPEDECK_STOP_TIMEOUT_MS: '5000',
         TAPEDECK_LOG_LEVEL: 'debug',
+        TAPEDECK_STREAM_KEY_SECRET: SECRET,
       },
       logFile: join(dataDir, 'logs', 'worker.log'),
     });
@@ -88,7 +107,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
         {
           livestreamId,
           hosts: [{ hostId: 'ada', displayName: 'Ada' }],
-          composite: { layout: { kind: 'grid' }, rtmp: [rtmp.url(KEY_A)], hls: true },
+          composite: { layout: { kind: 'grid' }, rtmp: [sealed(rtmp.url(KEY_A))], hls: true },
           individual: false,
           snippetSeconds: 5,
         },
@@ -117,7 +136,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     const idB = rtmpOutputId(rtmp.url(KEY_B));
     await waitUntil(outputsConnected([idA, 'hls']), { timeoutMs: 60_000, intervalMs: 1000, what: `RTMP A and HLS connected (${JSON.stringify(seen)})`, abort: () => worker.deathReason() });
 
-    await handle.signal(outputsSignal, { rtmp: [rtmp.url(KEY_A), rtmp.url(KEY_B)] });
+    await handle.signal(outputsSignal, { rtmp: [sealed(rtmp.url(KEY_A)), sealed(rtmp.url(KEY_B))] });
     await waitUntil(outputsConnected([idA, idB, 'hls']), { timeoutMs: 30_000, intervalMs: 1000, what: 'the added destination connected', abort: () => worker.deathReason() });
     const reported = seen as unknown as OutputStatus[];
     assert.ok(reported.filter((o) => o.kind === 'rtmp').every((o) => o.target === `rtmp://127.0.0.1:${rtmp.port}/live/***` && o.bytesSent > 0), JSON.stringify(reported));
@@ -141,6 +160,13 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     const log = readFileSync(join(dataDir, 'logs', 'worker.log'), 'utf8');
     assert.ok(log.length > 0);
     for (const key of [KEY_A, KEY_B]) assert.ok(!log.includes(key), 'no stream key in the worker log');
+    // The histories of the livestream and its composite hold the destinations (so the search
+    // below looks where they are), sealed: never a key.
+    for (const id of [livestreamWorkflowId(livestreamId), composite]) {
+      const text = historyText(await client.workflow.getHandle(id).fetchHistory());
+      assert.ok(text.includes(`127.0.0.1:${rtmp.port}/live/sealed.v1.`), `${id}: the history holds the sealed destinations`);
+      for (const key of [KEY_A, KEY_B]) assert.ok(!text.includes(key), `${id}: no stream key in the history`);
+    }
     passed = true;
   });
 });

@@ -15,6 +15,7 @@ import type { HostSpecDto } from './dto/host-spec.dto';
 import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
 import type { BacklogDto, LivestreamStatusDto, OutputsStatusDto, RecordingLiveDto, RtmpOutputStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
 import { HLS_OUTPUT_ID, hlsPlaylistUrl, redactRtmpUrl, rtmpOutputId, rtmpUrlProblem } from '../../../pipelines/outputs/outputs';
+import { openRtmpUrl, sealRtmpUrl } from '../../../pipelines/outputs/stream-keys';
 import type { StartLivestreamDto } from './dto/start-livestream.dto';
 import { LivestreamsPort, SnippetStore, type RecordingLive, type StoredSnippet } from './livestreams.port';
 
@@ -54,7 +55,7 @@ export class LivestreamsService {
     const input: LivestreamInput = {
       livestreamId: dto.livestreamId,
       hosts,
-      composite: { layout, rtmp: checkRtmp(dto.composite?.rtmp ?? [], 'composite.rtmp'), hls: dto.composite?.hls ?? false },
+      composite: { layout, rtmp: this.sealed(checkRtmp(dto.composite?.rtmp ?? [], 'composite.rtmp')), hls: dto.composite?.hls ?? false },
       individual: dto.individual ?? true,
       snippetSeconds: this.config.snippetSeconds,
     };
@@ -102,8 +103,14 @@ export class LivestreamsService {
   async setOutputs(livestreamId: string, rtmp: string[]): Promise<void> {
     const urls = checkRtmp(rtmp, 'rtmp');
     this.notEnded(await this.livestreams.status(livestreamId));
-    await this.livestreams.setOutputs(livestreamId, urls);
+    await this.livestreams.setOutputs(livestreamId, this.sealed(urls));
     this.logger.info({ livestreamId, rtmp: urls.map(redactRtmpUrl) }, 'composite outputs changed');
+  }
+
+  /** Stream keys sealed before they enter Temporal's history, when a secret is configured (stream-keys.ts). */
+  private sealed(urls: string[]): string[] {
+    const key = this.config.streamKeyCipher;
+    return key ? urls.map((u) => sealRtmpUrl(u, key)) : urls;
   }
 
   /** Idempotent: a livestream already stopping or stopped is left as it is. */
@@ -251,13 +258,22 @@ export class LivestreamsService {
     };
   }
 
+  private opened(url: string): string {
+    try {
+      return openRtmpUrl(url, this.config.streamKeyCipher);
+    } catch {
+      return url;
+    }
+  }
+
   /** The composite's outputs: desired ones from the workflow, their live state from the running composite. */
   private outputs(s: LivestreamState, live: Map<string, RecordingLive>): OutputsStatusDto {
     const running = s.recordings.find((r) => r.kind === 'composite' && (r.state === 'running' || r.state === 'stopping'));
     const reported = (running && live.get(running.workflowId)?.record?.outputs) || [];
     const byId = new Map(reported.map((o) => [o.id, o]));
     const rtmp = s.composite.rtmp.map((url) => {
-      const id = rtmpOutputId(url);
+      // The pipeline names a destination after its opened URL.
+      const id = rtmpOutputId(this.opened(url));
       const o = byId.get(id);
       const { kind: _kind, ...state } = o ?? { kind: 'rtmp' };
       return o ? (state as RtmpOutputStatusDto) : { id, target: redactRtmpUrl(url), state: 'pending' };
