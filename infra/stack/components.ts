@@ -30,6 +30,9 @@ export interface StackPorts {
   api: number;
   workerHttp: number;
   moderatorHttp: number;
+  /** The dev server's HTTP API and metrics ports; unset: it picks free ones itself. */
+  temporalHttp?: number;
+  temporalMetrics?: number;
 }
 
 async function httpOk(url: string, accept: (status: number) => boolean = (s) => s === 200): Promise<boolean> {
@@ -63,6 +66,8 @@ export function temporalComponent(ports: StackPorts, dataDir: string, env: Env):
         '--ip', ports.host,
         '--port', String(ports.temporal),
         '--ui-port', String(ports.temporalUi),
+        ...(ports.temporalHttp ? ['--http-port', String(ports.temporalHttp)] : []),
+        ...(ports.temporalMetrics ? ['--metrics-port', String(ports.temporalMetrics)] : []),
         '--db-filename', join(dataDir, 'temporal.sqlite'),
         '--log-level', 'warn',
       ],

@@ -14,6 +14,28 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * A free TCP port below the kernel's ephemeral range (32768 and up on Linux), for servers a test
+ * starts. Ports picked by binding port 0 come from that range, which is also where other servers
+ * pick theirs (the Temporal dev server's HTTP, metrics and internal ports, when not given) and
+ * where outgoing connections take their source ports: a port picked there can be taken by
+ * someone else before the server that was meant to have it binds it.
+ */
+export async function freeLowPort(host = '127.0.0.1', avoid: ReadonlySet<number> = new Set()): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (avoid.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  return freePort(host);
+}
+
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
