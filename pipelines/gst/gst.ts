@@ -6,10 +6,12 @@ import type { ElementSpec, LinkSpec, PipelineSpec, PropValue } from '../spec';
 
 const gi = require('node-gtk');
 export const Gst: any = gi.require('Gst', '1.0');
+// Before GstVideo: loading it registers GstVideo's meta APIs, which needs an initialised GStreamer
+// (loaded first, GLib printed three criticals: meta tables not yet created).
+Gst.init(null);
 const GLib: any = gi.require('GLib', '2.0');
 const GstVideo: any = gi.require('GstVideo', '1.0');
 const GstController: any = gi.require('GstController', '1.0');
-Gst.init(null);
 
 /** A GStreamer object handle (element, pad, bin, pipeline) as node-gtk gives it. */
 export type GstObject = any;
