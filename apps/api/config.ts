@@ -3,7 +3,6 @@ import { temporalConnectOptions } from '../common/clients';
 import { loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
-import { streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 
 export function loadApiConfig(env: Env) {
   const c = loadConfig(env, {
@@ -25,10 +24,9 @@ export function loadApiConfig(env: Env) {
     clipMaxSeconds: v.TAPEDECK_CLIP_MAX_SECONDS,
     clipWaitSeconds: v.TAPEDECK_CLIP_WAIT_SECONDS,
     clipUrlTtlSeconds: v.TAPEDECK_CLIP_URL_TTL_SECONDS,
-    streamKeySecret: v.TAPEDECK_STREAM_KEY_SECRET,
+    streamKeyCipher: v.TAPEDECK_STREAM_KEY_SECRET,
   });
-  const { streamKeySecret, ...rest } = c;
-  return Object.freeze({ ...rest, temporal: temporalConnectOptions(c), streamKeyCipher: streamKeySecret ? streamKeyCipherKey(streamKeySecret) : undefined });
+  return Object.freeze({ ...c, temporal: temporalConnectOptions(c) });
 }
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

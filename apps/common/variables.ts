@@ -18,6 +18,7 @@ import {
 } from './config';
 import { parseApiTokens } from './tokens';
 import { parsePortRange } from '../../pipelines/ingest/ports';
+import { streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 
 const fail = (message: string): never => {
   throw new Error(message);
@@ -251,7 +252,8 @@ export const TAPEDECK_STREAM_KEY_SECRET = optionalVariable({
   name: 'TAPEDECK_STREAM_KEY_SECRET',
   description:
     'secret that seals RTMP stream keys before they enter Temporal (API) and opens them for the pipeline (media workers); the same value on both; at least 32 characters (unset: keys travel in plain text; `npm start` generates one; never echoed)',
-  parse: (raw: string) => (raw.length >= 32 ? raw : fail('must be at least 32 characters')),
+  // Parsed straight into the cipher key: the secret itself is kept nowhere.
+  parse: (raw: string) => (raw.length >= 32 ? streamKeyCipherKey(raw) : fail('must be at least 32 characters')),
 });
 export const TAPEDECK_CLIP_WEBHOOK_SECRET = optionalVariable({
   name: 'TAPEDECK_CLIP_WEBHOOK_SECRET',

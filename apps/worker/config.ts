@@ -6,7 +6,6 @@ import { ConfigError, loadConfig } from '../common/config';
 import type { Env } from '../common/env';
 import * as v from '../common/variables';
 import { ingestVariables } from '../../pipelines/ingest/config';
-import { streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
 
 export function loadWorkerConfig(env: Env) {
   const c = loadConfig(env, {
@@ -49,20 +48,14 @@ export function loadWorkerConfig(env: Env) {
     clipWebhookUrl: v.TAPEDECK_CLIP_WEBHOOK_URL,
     clipWebhookSecret: v.TAPEDECK_CLIP_WEBHOOK_SECRET,
     clipWebhookTimeoutMs: v.TAPEDECK_CLIP_WEBHOOK_TIMEOUT_MS,
-    streamKeySecret: v.TAPEDECK_STREAM_KEY_SECRET,
+    streamKeyCipher: v.TAPEDECK_STREAM_KEY_SECRET,
   });
   if (c.clipWebhookUrl && !c.clipWebhookSecret) {
     throw new ConfigError(['TAPEDECK_CLIP_WEBHOOK_SECRET: required when TAPEDECK_CLIP_WEBHOOK_URL is set (webhook bodies are always signed)']);
   }
   const workerId = c.workerId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const mediaCapacityCores = c.mediaCapacityCores ?? Math.round(cpus().length * 0.8 * 100) / 100;
-  const { streamKeySecret, ...rest } = c;
-  return Object.freeze({
-    ...rest,
-    streamKeyCipher: streamKeySecret ? streamKeyCipherKey(streamKeySecret) : undefined,
-    temporal: temporalConnectOptions(c),
-    workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), clipWorkDir: resolve(c.clipWorkDir), mediaTaskQueue: mediaTaskQueue(workerId),
-  });
+  return Object.freeze({ ...c, temporal: temporalConnectOptions(c), workerId, mediaCapacityCores, spoolDir: resolve(c.spoolDir), clipWorkDir: resolve(c.clipWorkDir), mediaTaskQueue: mediaTaskQueue(workerId) });
 }
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -54,6 +54,9 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
  */
 export const vp8Decoder = (name: string): ElementSpec => ({ name, factory: 'avdec_vp8', props: { 'max-threads': 1 } });
 
+/** libopus's Opus decoder, concealing a packet the jitter buffer reports lost (`do-lost`). */
+export const opusDecoder = (name: string): ElementSpec => ({ name, factory: 'opusdec', props: { plc: true } });
+
 /** A leaky-free queue that decouples streaming threads; its fill level is reported in stats. */
 export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
   name,

@@ -36,7 +36,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -211,7 +211,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   ];
   const audio: ElementSpec[] = [
     ...rtpInput(config, host, 'audio'),
-    { name: `${id}-a-dec`, factory: 'opusdec', props: { plc: true } },
+    opusDecoder(`${id}-a-dec`),
     { name: `${id}-a-conv`, factory: 'audioconvert' },
     { name: `${id}-a-resample`, factory: 'audioresample' },
     { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: FLOAT_MIX_CAPS } },

@@ -14,7 +14,7 @@
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, vp8Decoder, x264 } from './common';
+import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, vp8Decoder, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
@@ -56,7 +56,7 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
   const a = inputNames(host.hostId, 'audio');
   const audio = [
     ...rtpInput(config, host, 'audio'),
-    { name: `${host.hostId}-a-dec`, factory: 'opusdec', props: { plc: true } },
+    opusDecoder(`${host.hostId}-a-dec`),
     { name: `${host.hostId}-a-conv`, factory: 'audioconvert' },
     { name: `${host.hostId}-a-resample`, factory: 'audioresample' },
     { name: `${host.hostId}-a-caps`, factory: 'capsfilter', props: { caps: MIX_CAPS } },
