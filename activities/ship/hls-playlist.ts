@@ -75,14 +75,6 @@ export class PublishedPlaylist {
     this.seen = new Set(this.state.entries.map((e) => e.name));
   }
 
-  get entries(): readonly PlaylistEntry[] {
-    return this.state.entries;
-  }
-
-  get mediaSequence(): number {
-    return this.state.mediaSequence;
-  }
-
   merge(local: MediaPlaylist): boolean {
     const s = this.state;
     this.window = Math.max(this.window, local.entries.length);
