@@ -64,10 +64,10 @@ test('composite through the media session: 15 s snippets, a host joining without
     const report = discover(s.location);
     assert.match(report, /video #\d+: H\.264/);
     assert.match(report, /audio #\d+: MPEG-4 AAC/);
-    // The hosts beep at the same instants (0.5 each, +3.4 dBFS summed): the mix is limited, never
-    // clipped. The moderator counts a second peaking at −1 dBFS or above as clipped; after the
-    // limiter the beeps peak near −3 to −4.6 dBFS, and one CI run had a single second at −0.3 dBFS
-    // (AAC at 44 kbit/s overshooting, not pinned down), so one such second per snippet is allowed,
+    // The hosts beep at the same instants (0.5 each, up to +6 dBFS summed with four): the mix is
+    // limited, never clipped. The moderator counts a second peaking at −1 dBFS or above as clipped;
+    // after the limiter and the encoder the beeps peak near −3 to −9 dBFS (the encoder's overshoot
+    // on their sharp onsets varies beep by beep), so one such second per snippet is allowed,
     // against all of them (one beep a second) without the limiter.
     const windows = audioWindowPeaksDb(s.location);
     const peak = Math.max(...windows);
