@@ -11,8 +11,8 @@ import type { CompositeRecordingConfig, HostMedia, IndividualRecordingConfig, Re
 import { COMPOSITE_DEFAULTS } from '../../pipelines/config';
 import { HostIngest, setSyncCommand, type IngestEvent } from '../../pipelines/ingest/host-ingest';
 import type { PortAllocator } from '../../pipelines/ingest/ports';
-import { redactRtmpUrl, type OutputStatus } from '../../pipelines/outputs/outputs';
-import { openRtmpUrl } from '../../pipelines/outputs/stream-keys';
+import type { OutputStatus } from '../../pipelines/outputs/outputs';
+import { openRtmpDestinations } from '../../pipelines/outputs/stream-keys';
 import type { FragmentInfo, HostEvent, InputPorts, PipelineStats } from '../../pipelines/protocol';
 import { FINISHED_MARKER_FILE, RECORDING_STATE_FILE, type FinishedMarker, type RecordingState } from '../../pipelines/spool';
 import { PipelineSupervisor } from '../../pipelines/supervisor';
@@ -80,6 +80,8 @@ interface ActiveRecording {
   hosts: Map<string, HostMedia>;
   layout: CompositeDesired['layout'];
   rtmp: string[];
+  /** Destinations whose stream key does not open here: reported failed beside the pipeline's own outputs. */
+  refused: OutputStatus[];
   subscribed: Set<string>;
   requestStop: (reason: string) => void;
 }
@@ -253,7 +255,8 @@ export class MediaRuntime {
     let parentState: Promise<LivestreamState | undefined> | undefined;
     const parent = () => (parentState ??= queryWithRetries(() => this.deps.client.workflow.getHandle(input.parentWorkflowId).query(statusQuery)));
 
-    const config = this.config(input, folder, startSequence, desired);
+    const rtmp = this.openRtmp(input.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : []);
+    const config = this.config(input, folder, startSequence, desired, rtmp.opened);
     const hosts = new Map((config.kind === 'composite' ? config.hosts : [config.host]).map((h) => [h.hostId, h]));
     const supervisor = new PipelineSupervisor(this.deps.hostEnv ? { env: this.deps.hostEnv } : {});
     const key = recordingKey(livestreamId, recordingId);
@@ -269,6 +272,7 @@ export class MediaRuntime {
       layout: desired?.layout ?? { kind: 'grid' },
       // As the workflow has them (sealed): compared with its later desired states.
       rtmp: config.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : [],
+      refused: rtmp.refused,
       subscribed: new Set(),
       requestStop: (reason) => {
         stopReason ??= reason;
@@ -276,6 +280,7 @@ export class MediaRuntime {
       },
     };
 
+    if (active.refused.length > 0) progress.outputs = [...active.refused];
     const fragments: FragmentInfo[] = [];
     let stats: PipelineStats | undefined;
     supervisor.on('event', (e: HostEvent) => {
@@ -292,9 +297,9 @@ export class MediaRuntime {
         progress.framesOut = e.stats.framesOut;
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
-        if (e.stats.outputs) progress.outputs = e.stats.outputs;
+        if (e.stats.outputs) progress.outputs = [...e.stats.outputs, ...active.refused];
       } else if (e.type === 'outputs') {
-        progress.outputs = e.outputs;
+        progress.outputs = [...e.outputs, ...active.refused];
         ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
@@ -428,7 +433,10 @@ export class MediaRuntime {
       rec.hosts.set(hostId, h);
     }
     if (desired.rtmp && JSON.stringify(rec.rtmp) !== JSON.stringify(desired.rtmp)) {
-      rec.supervisor.send({ type: 'set-outputs', rtmp: this.openRtmp(desired.rtmp) });
+      const { opened, refused } = this.openRtmp(desired.rtmp);
+      rec.refused = refused;
+      // The pipeline answers with an outputs event, which carries these refusals to the status.
+      rec.supervisor.send({ type: 'set-outputs', rtmp: opened });
       rec.rtmp = desired.rtmp;
     }
     if (JSON.stringify(rec.layout) !== JSON.stringify(desired.layout)) {
@@ -468,21 +476,16 @@ export class MediaRuntime {
 
   /**
    * The RTMP destinations with their stream keys opened, for the pipeline host only. One that does
-   * not open (no or another TAPEDECK_STREAM_KEY_SECRET here) is left out and logged, host and app
-   * only; the status then shows it pending.
+   * not open (no or another TAPEDECK_STREAM_KEY_SECRET here) is left out, logged (host and app
+   * only) and reported failed on the status with the reason.
    */
-  private openRtmp(urls: string[]): string[] {
-    return urls.flatMap((url) => {
-      try {
-        return [openRtmpUrl(url, this.deps.streamKeyCipher)];
-      } catch (e) {
-        this.deps.logger.error({ target: redactRtmpUrl(url), err: (e as Error).message }, 'RTMP destination left out: its stream key does not open');
-        return [];
-      }
-    });
+  private openRtmp(urls: string[]): ReturnType<typeof openRtmpDestinations> {
+    const result = openRtmpDestinations(urls, this.deps.streamKeyCipher);
+    for (const r of result.refused) this.deps.logger.error({ target: r.target, err: r.lastError }, 'RTMP destination left out: its stream key does not open');
+    return result;
   }
 
-  private config(input: RecordActivityInput, spoolDir: string, startSequence: number, desired: CompositeDesired | undefined): RecordingConfig {
+  private config(input: RecordActivityInput, spoolDir: string, startSequence: number, desired: CompositeDesired | undefined, rtmp: string[]): RecordingConfig {
     const d = this.deps.defaults;
     const common = {
       livestreamId: input.livestreamId,
@@ -506,7 +509,7 @@ export class MediaRuntime {
         layout: desired?.layout ?? { kind: 'grid' },
         hosts: desired?.hosts ?? [],
         outputs: {
-          rtmp: this.openRtmp(desired?.rtmp ?? input.composite?.rtmp ?? []),
+          rtmp,
           ...(input.composite?.hls ? { hls: { segmentSeconds: d.hlsSegmentSeconds ?? 4, playlistLength: d.hlsPlaylistLength ?? 6 } } : {}),
           rtmpMaxRetries: d.rtmpMaxRetries ?? 0,
         },

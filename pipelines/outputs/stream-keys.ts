@@ -10,7 +10,7 @@
 // port and app are authenticated too (GCM's additional data), so a sealed key cannot be moved to
 // another server. Deterministic encryption reveals only that two sealed URLs are the same URL.
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
-import { parseRtmpUrl } from './outputs';
+import { parseRtmpUrl, redactRtmpUrl, rtmpOutputId, type OutputStatus } from './outputs';
 
 const PREFIX = 'sealed.v1.';
 const IV_BYTES = 12;
@@ -67,4 +67,30 @@ export function openRtmpUrl(url: string, key: Buffer | undefined): string {
     // Another secret, a tampered value, or a key moved to another destination.
     throw new StreamKeyError('a sealed stream key does not open with this TAPEDECK_STREAM_KEY_SECRET (another secret, or not sealed for this destination)');
   }
+}
+
+/** RTMP destinations as the pipeline host gets them (keys opened), and those that did not open. */
+export interface OpenedDestinations {
+  opened: string[];
+  /**
+   * One failed status per destination whose key does not open here (no secret, or another one).
+   * It never reaches the pipeline, so it is named after its sealed URL; the API, which opens the
+   * URL to name a destination, looks that name up too.
+   */
+  refused: OutputStatus[];
+}
+
+export function openRtmpDestinations(urls: string[], key: Buffer | undefined, now = new Date()): OpenedDestinations {
+  const opened: string[] = [];
+  const refused: OutputStatus[] = [];
+  for (const url of urls) {
+    try {
+      opened.push(openRtmpUrl(url, key));
+    } catch (e) {
+      // Only this module's own messages are repeated: nothing else may quote the URL and its key.
+      const why = e instanceof StreamKeyError ? e.message : 'not a valid RTMP destination';
+      refused.push({ id: rtmpOutputId(url), kind: 'rtmp', target: redactRtmpUrl(url), state: 'failed', attempts: 0, bytesSent: 0, since: now.toISOString(), lastError: `not started by the media worker: ${why}` });
+    }
+  }
+  return { opened, refused };
 }

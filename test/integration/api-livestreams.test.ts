@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../../infra/stack/tools';
 import { freePort } from '../../infra/stack/net';
 import { call, startApiUnderTest, TOKENS, type ApiUnderTest } from '../support/api';
 import { isSealedRtmpUrl, openRtmpUrl, streamKeyCipherKey } from '../../pipelines/outputs/stream-keys';
+import { rtmpOutputId } from '../../pipelines/outputs/outputs';
 import { TEST_BUCKET } from '../support/cloud';
 
 async function eventually<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
@@ -133,6 +134,23 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
     );
     assert.equal(withOutputs.outputs.hls, null);
     assert.ok(!JSON.stringify(withOutputs).includes('sk-alpha') && !JSON.stringify(withOutputs).includes('sk-beta'), 'no stream key in the status');
+    // The composite reports the first connected under its opened URL's id (the pipeline's name for
+    // it), the second failed under its sealed URL's id (what a media worker that cannot open the
+    // key reports): the status shows both under the ids it gave them.
+    const since = new Date().toISOString();
+    api.media.outputs = [
+      { id: rtmpOutputId(rtmp[0]!), kind: 'rtmp', target: 'rtmp://live.example.com/app/***', state: 'connected', attempts: 1, bytesSent: 4096, since },
+      { id: rtmpOutputId(applied![1]!), kind: 'rtmp', target: 'rtmps://ingest.example.org:443/live2/***', state: 'failed', attempts: 0, bytesSent: 0, since, lastError: 'not started by the media worker: its key does not open' },
+    ];
+    const reported = await eventually(async () => (await status()).body.outputs.rtmp, (r: any[]) => r[0]?.state === 'connected' && r[1]?.state === 'failed', 'the composite reported its outputs', 45_000);
+    assert.deepEqual(
+      reported.map((o: any) => [o.id, o.state, o.lastError ?? null]),
+      [
+        [rtmpOutputId(rtmp[0]!), 'connected', null],
+        [rtmpOutputId(rtmp[1]!), 'failed', 'not started by the media worker: its key does not open'],
+      ],
+    );
+    api.media.outputs = undefined;
 
     // Shipped snippets are read from the bucket: three composite snippets, one of bob.
     const bucket = api.cloud.storage.bucket(TEST_BUCKET);

@@ -6,7 +6,8 @@
 // HLS playlist is in the bucket at the URL the status gives; after stop it carries EXT-X-ENDLIST;
 // no stream key appears in the worker's log. The URLs enter Temporal with their keys sealed, as the
 // API sends them (TAPEDECK_STREAM_KEY_SECRET): the worker opens them for the pipeline, and no key
-// is anywhere in the workflows' histories.
+// is anywhere in the workflows' histories. A destination sealed with another secret is reported
+// failed with the reason, and the others stream on.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,9 @@ const KEY_A = 'e2e-secret-A-5521';
 const KEY_B = 'e2e-secret-B-8830';
 const SECRET = 'live-output-e2e stream key secret, 32+ chars';
 const sealed = (url: string) => sealRtmpUrl(url, streamKeyCipherKey(SECRET));
+/** A destination another deployment sealed: this worker's secret does not open it. */
+const KEY_C = 'e2e-secret-C-1947';
+const sealedElsewhere = (url: string) => sealRtmpUrl(url, streamKeyCipherKey('another deployment, another secret, 32+ chars'));
 
 /** Every payload and string of a workflow history, decoded, as one text to search. */
 function historyText(history: unknown): string {
@@ -136,10 +140,19 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     const idB = rtmpOutputId(rtmp.url(KEY_B));
     await waitUntil(outputsConnected([idA, 'hls']), { timeoutMs: 60_000, intervalMs: 1000, what: `RTMP A and HLS connected (${JSON.stringify(seen)})`, abort: () => worker.deathReason() });
 
-    await handle.signal(outputsSignal, { rtmp: [sealed(rtmp.url(KEY_A)), sealed(rtmp.url(KEY_B))] });
+    // B is added; C's key was sealed with another secret, so the worker cannot open it: C is
+    // reported failed with the reason (under its sealed URL's id) and A and B stream on.
+    const urlC = sealedElsewhere(rtmp.url(KEY_C));
+    await handle.signal(outputsSignal, { rtmp: [sealed(rtmp.url(KEY_A)), sealed(rtmp.url(KEY_B)), urlC] });
     await waitUntil(outputsConnected([idA, idB, 'hls']), { timeoutMs: 30_000, intervalMs: 1000, what: 'the added destination connected', abort: () => worker.deathReason() });
     const reported = seen as unknown as OutputStatus[];
-    assert.ok(reported.filter((o) => o.kind === 'rtmp').every((o) => o.target === `rtmp://127.0.0.1:${rtmp.port}/live/***` && o.bytesSent > 0), JSON.stringify(reported));
+    const refused = reported.find((o) => o.id === rtmpOutputId(urlC));
+    assert.equal(refused?.state, 'failed', JSON.stringify(reported));
+    assert.match(refused!.lastError ?? '', /does not open with this TAPEDECK_STREAM_KEY_SECRET/);
+    assert.equal(refused!.target, `rtmp://127.0.0.1:${rtmp.port}/live/***`);
+    const streaming = reported.filter((o) => o.kind === 'rtmp' && o !== refused);
+    assert.equal(streaming.length, 2, JSON.stringify(reported));
+    assert.ok(streaming.every((o) => o.target === `rtmp://127.0.0.1:${rtmp.port}/live/***` && o.bytesSent > 0), JSON.stringify(reported));
 
     const url = hlsPlaylistUrl('tapedeck-live', livestreamId, new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!));
     const playlist = async () => {
@@ -159,7 +172,8 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
 
     const log = readFileSync(join(dataDir, 'logs', 'worker.log'), 'utf8');
     assert.ok(log.length > 0);
-    for (const key of [KEY_A, KEY_B]) assert.ok(!log.includes(key), 'no stream key in the worker log');
+    for (const key of [KEY_A, KEY_B, KEY_C]) assert.ok(!log.includes(key), 'no stream key in the worker log');
+    assert.match(log, /RTMP destination left out: its stream key does not open/);
     // The histories of the livestream and its composite hold the destinations (so the search
     // below looks where they are), sealed: never a key.
     for (const id of [livestreamWorkflowId(livestreamId), composite]) {

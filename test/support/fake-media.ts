@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { MediaActivities, PlaceInput, RecordActivityInput } from '../../activities/contracts';
 import type { CompositeDesired, IngestEndpoints, RecordingSummary } from '../../workflows/livestream.types';
 import type { HostMedia } from '../../pipelines/config';
+import type { OutputStatus } from '../../pipelines/outputs/outputs';
 
 interface Running {
   input: RecordActivityInput;
@@ -28,6 +29,8 @@ export class FakeMedia {
   private nextPort = 41000;
   /** Snippets each fake recording reports (so sequence hand-over between periods is visible). */
   snippetsPerRecording = 2;
+  /** Live outputs every fake recording reports in its heartbeat, as a composite's record does. */
+  outputs: OutputStatus[] | undefined;
 
   private key(livestreamId: string, recordingId: string) {
     return `${livestreamId}/${recordingId}`;
@@ -86,7 +89,7 @@ export class FakeMedia {
         this.recordStartedAt.set(k, performance.now());
         const ctx = Context.current();
         await new Promise<void>((resolve, reject) => {
-          const timer = setInterval(() => ctx.heartbeat({ running: true }), 500);
+          const timer = setInterval(() => ctx.heartbeat({ running: true, ...(this.outputs ? { outputs: this.outputs } : {}) }), 500);
           this.running.set(k, {
             input,
             applied: [],

@@ -1,8 +1,8 @@
 // Sealed stream keys: what enters Temporal never holds a key, the media worker gets it back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactRtmpUrl, rtmpUrlProblem } from '../../pipelines/outputs/outputs';
-import { isSealedRtmpUrl, openRtmpUrl, sealRtmpUrl, streamKeyCipherKey, StreamKeyError } from '../../pipelines/outputs/stream-keys';
+import { redactRtmpUrl, rtmpOutputId, rtmpUrlProblem } from '../../pipelines/outputs/outputs';
+import { isSealedRtmpUrl, openRtmpDestinations, openRtmpUrl, sealRtmpUrl, streamKeyCipherKey, StreamKeyError } from '../../pipelines/outputs/stream-keys';
 
 const KEY = streamKeyCipherKey('a test secret that is long enough to use');
 const URL_A = 'rtmp://live.example.com/app/sk-live-1234-abcd';
@@ -47,4 +47,27 @@ test('a sealed key does not open without the secret, with another one, tampered,
   for (const bad of [() => openRtmpUrl(sealed, undefined), () => openRtmpUrl(sealed, streamKeyCipherKey('x'.repeat(40)))]) {
     assert.throws(bad, (e: Error) => !e.message.includes('sk-live'));
   }
+});
+
+test('the media worker streams what opens and reports the rest failed, named after the sealed URL, without its key', () => {
+  const other = streamKeyCipherKey('another secret, also long enough here');
+  const plain = 'rtmp://b.example.com:1936/live/sk-plain-5678';
+  const mine = sealRtmpUrl(URL_A, KEY);
+  const theirs = sealRtmpUrl('rtmps://c.example.com/live/sk-theirs-9012', other);
+  const now = new Date('2026-11-25T08:00:00Z');
+  const { opened, refused } = openRtmpDestinations([mine, plain, theirs], KEY, now);
+  assert.deepEqual(opened, [URL_A, plain]);
+  assert.equal(refused.length, 1);
+  const r = refused[0]!;
+  assert.equal(r.id, rtmpOutputId(theirs));
+  assert.equal(r.kind, 'rtmp');
+  assert.equal(r.state, 'failed');
+  assert.equal(r.target, 'rtmps://c.example.com/live/***');
+  assert.equal(r.since, now.toISOString());
+  assert.match(r.lastError ?? '', /^not started by the media worker: .*does not open with this TAPEDECK_STREAM_KEY_SECRET/);
+  assert.ok(!JSON.stringify(refused).includes('sk-theirs'));
+  const none = openRtmpDestinations([mine], undefined, now);
+  assert.deepEqual(none.opened, []);
+  assert.match(none.refused[0]!.lastError ?? '', /TAPEDECK_STREAM_KEY_SECRET is not set/);
+  assert.deepEqual(openRtmpDestinations([], KEY), { opened: [], refused: [] });
 });

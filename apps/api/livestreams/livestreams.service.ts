@@ -272,11 +272,12 @@ export class LivestreamsService {
     const reported = (running && live.get(running.workflowId)?.record?.outputs) || [];
     const byId = new Map(reported.map((o) => [o.id, o]));
     const rtmp = s.composite.rtmp.map((url) => {
-      // The pipeline names a destination after its opened URL.
+      // The pipeline names a destination after its opened URL; a media worker that could not open
+      // it reports it failed under its sealed URL's name.
       const id = rtmpOutputId(this.opened(url));
-      const o = byId.get(id);
+      const o = byId.get(id) ?? byId.get(rtmpOutputId(url));
       const { kind: _kind, ...state } = o ?? { kind: 'rtmp' };
-      return o ? (state as RtmpOutputStatusDto) : { id, target: redactRtmpUrl(url), state: 'pending' };
+      return o ? ({ ...state, id } as RtmpOutputStatusDto) : { id, target: redactRtmpUrl(url), state: 'pending' };
     });
     const hlsLive = byId.get(HLS_OUTPUT_ID);
     const hls = s.composite.hls
