@@ -5,11 +5,14 @@
 // always finds every segment its playlist names. The published playlist is not hlssink2's: it
 // carries the segments across runs (a retried HLS output, a restarted recording) with a media
 // sequence that only grows and a discontinuity at each new run (hls-playlist.ts); a new shipper
-// continues from the bucket's copy. A local segment is deleted only once it is uploaded and has
-// left the local playlist. Segments under the prefix are never deleted from the bucket (a
+// continues from the bucket's copy. A local segment is deleted once it is uploaded and has left
+// the local playlist, and every uploaded one after the last pass of a finished recording. A
+// segment no playlist ever listed is one a stalled HLS attempt abandoned (the output restarts
+// under a new prefix, and hlssink2's playlist starts afresh): it goes once it has not been written
+// for ABANDONED_SEGMENT_MS, or at the end. Segments under the prefix are never deleted from the bucket (a
 // lifecycle rule on the prefix is the place for that). Runs inside the shipRecording activity of a
 // composite recording; a recording without HLS has no folder and this does nothing.
-import { access, readFile, readdir, unlink } from 'node:fs/promises';
+import { access, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import type { Logger } from '../../apps/common/logger';
@@ -18,8 +21,17 @@ import { parseMediaPlaylist, PublishedPlaylist } from './hls-playlist';
 import { httpStatus } from './shipper';
 import { backoffDelay } from './stats';
 
+/**
+ * An unlisted segment untouched this long was abandoned: hlssink2 writes a segment continuously and
+ * lists it within a segment length (6 s at most), and a stalled attempt is replaced after three
+ * segment lengths plus 5 s (pipelines/outputs/output-set.ts).
+ */
+export const ABANDONED_SEGMENT_MS = 60_000;
+
 export interface HlsShipStatus {
   segmentsUploaded: number;
+  /** Local segments deleted because no playlist listed them (abandoned by a stalled attempt). */
+  abandonedDeleted: number;
   playlistUploads: number;
   lastUploadAt: string | null;
   lastError: string | null;
@@ -36,10 +48,14 @@ export interface HlsShipperDeps {
 
 export class HlsShipper {
   private readonly uploaded = new Set<string>();
+  /** Every segment a local playlist has listed while this shipper watched. */
+  private readonly listedEver = new Set<string>();
+  /** What the last local playlist lists. */
+  private current = new Set<string>();
   private lastPlaylist = '';
   /** What players see; loaded from the bucket on the first pass. */
   private published: PublishedPlaylist | null = null;
-  private readonly counters: HlsShipStatus = { segmentsUploaded: 0, playlistUploads: 0, lastUploadAt: null, lastError: null, ended: false };
+  private readonly counters: HlsShipStatus = { segmentsUploaded: 0, abandonedDeleted: 0, playlistUploads: 0, lastUploadAt: null, lastError: null, ended: false };
   private readonly dir: string;
   private readonly log: Logger;
 
@@ -61,6 +77,7 @@ export class HlsShipper {
     if (text === null || text === this.lastPlaylist) return;
     const local = parseMediaPlaylist(text);
     const listed = local.entries.map((e) => e.name);
+    for (const name of listed) this.listedEver.add(name);
     const bucket = this.deps.storage.bucket(this.deps.bucket);
     const prefix = hlsPrefix(this.ref.livestreamId);
     const playlist = bucket.file(`${prefix}/${HLS_PLAYLIST}`);
@@ -93,10 +110,30 @@ export class HlsShipper {
       this.counters.ended = out.includes('#EXT-X-ENDLIST');
     }
     this.lastPlaylist = text;
-    // Segments uploaded and rolled out of the local playlist are done locally.
-    const current = new Set(listed);
+    this.current = new Set(listed);
+    await this.tidy(false);
+  }
+
+  /**
+   * Deletes the local segments that are done: uploaded and out of the local playlist (all uploaded
+   * ones when `final`), and those no playlist listed, once abandoned (all of them when `final`).
+   * A listed segment that is not uploaded yet is always kept.
+   */
+  private async tidy(final: boolean, now = Date.now()): Promise<void> {
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
-      if (SEGMENT.test(name) && this.uploaded.has(name) && !current.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+      if (!SEGMENT.test(name)) continue;
+      const file = join(this.dir, name);
+      if (this.uploaded.has(name)) {
+        if (final || !this.current.has(name)) await unlink(file).catch(() => undefined);
+        continue;
+      }
+      if (this.listedEver.has(name)) continue;
+      const mtimeMs = final ? 0 : await stat(file).then((st) => st.mtimeMs, () => now);
+      if (final || now - mtimeMs > ABANDONED_SEGMENT_MS) {
+        await unlink(file).catch(() => undefined);
+        this.counters.abandonedDeleted++;
+        this.log.info({ segment: name }, 'HLS segment no playlist listed deleted (a stalled attempt abandoned it)');
+      }
     }
   }
 
@@ -128,7 +165,11 @@ export class HlsShipper {
         await this.syncOnce();
         attempt = 0;
         this.counters.lastError = null;
-        if (finished) break;
+        if (finished) {
+          // The last playlist is published: nothing here is needed any more but what never went up.
+          await this.tidy(true);
+          break;
+        }
         await sleep(interval, stop);
       } catch (e) {
         const delayMs = backoffDelay(attempt++, 500, this.deps.backoffMaxMs ?? 30_000);
