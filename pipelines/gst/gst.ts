@@ -129,9 +129,11 @@ function toMessage(msg: GstObject): BusMessage {
 /**
  * Polls the bus and turns GLib's default main context from a timer: node-gtk releases GObjects
  * only when that context runs, and bus messages are the only way events reach JS (no per-buffer
- * callbacks, which deadlock against blocking calls).
+ * callbacks, which deadlock against blocking calls). Every 50 ms: nothing waits on a message
+ * (times come from the messages' running times), and at 9 hosts the host's JS thread cost 0.0091
+ * CPU-s/s against 0.0120 when polling every 20 ms (per-thread schedstat, 10 s window, same run).
  */
-export function watchBus(pipeline: GstObject, onMessage: (m: BusMessage) => void, intervalMs = 20): () => void {
+export function watchBus(pipeline: GstObject, onMessage: (m: BusMessage) => void, intervalMs = 50): () => void {
   const bus = pipeline.getBus();
   const ctx = GLib.MainContext.default();
   const timer = setInterval(() => {
