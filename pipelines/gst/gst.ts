@@ -279,6 +279,11 @@ export function sendEos(element: GstObject): boolean {
   return Boolean(element.sendEvent(Gst.Event.newEos()));
 }
 
+/** EOS into a sink pad (downstream from there). */
+export function sendPadEos(pad: GstObject): boolean {
+  return Boolean(pad.sendEvent(Gst.Event.newEos()));
+}
+
 /** The graph in Graphviz form, for a wedged pipeline's post-mortem. */
 export function dotGraph(bin: GstObject): string {
   return String(Gst.debugBinToDotData(bin, Gst.DebugGraphDetails.ALL));

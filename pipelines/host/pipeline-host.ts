@@ -624,6 +624,7 @@ class RecordingHost {
       return;
     }
     this.stopBus();
+    this.outputs?.closeEnded();
     setState(this.pipeline, State.NULL);
     send({ type: 'eos' });
     send({ type: 'stopped', forced: false, reason: this.stopReason || 'end of stream' });

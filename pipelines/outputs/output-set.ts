@@ -3,8 +3,9 @@
 // one, and the retry loop. Errors of an output's elements (found by their ancestry on the bus)
 // detach that output and schedule a new attempt; they never reach the recording. The RTMP
 // destinations share one FLV mux (its own bin, `out-flv`), started with the first attached
-// destination and stopped with the last; an error of the mux drops the destinations behind it.
-import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
+// destination and stopped with the last; an error of the mux drops the destinations behind it. A
+// destination removed, or left at the stop, is ended (OutputBin.end: the server sees deleteStream).
+import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, sendPadEos, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
 import {
   buildFlvMux,
   buildHlsOutput,
@@ -40,12 +41,17 @@ export interface OutputTees {
 
 /** How long a bin whose keyframe gate was still waiting is left before it goes to NULL (see detach). */
 const GATE_SETTLE_MS = 100;
+/** How long an ended RTMP bin plays on outside the pipeline so its sink can end the stream (see end). */
+export const RTMP_END_MS = 2000;
 
 /** One output bin: built from its spec, attached to its tees while playing, detached on error or removal. */
 export class OutputBin {
   private bin: GstObject | null = null;
   private teeLinks: TeeLink[] = [];
   private gate: { pending: () => boolean; remove: () => void } | null = null;
+  private inputPads: GstObject[] = [];
+  /** After end(): the bin playing on outside the pipeline until its timer sets it to NULL. */
+  private ending: { bin: GstObject; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     readonly spec: OutputBinSpec,
@@ -70,6 +76,7 @@ export class OutputBin {
     // The bin plays before the tee feeds it: a tee pushing into an inactive pad gets FLUSHING back.
     bin.syncStateWithParent();
     this.bin = bin;
+    this.inputPads = ghosts.map(([, pad]) => pad);
     try {
       for (const [input, pad] of ghosts) {
         if (input === 'flv') {
@@ -98,6 +105,7 @@ export class OutputBin {
     this.teeLinks = [];
     const bin = this.bin;
     this.bin = null;
+    this.inputPads = [];
     const gate = this.gate;
     this.gate = null;
     if (!bin) return;
@@ -110,6 +118,47 @@ export class OutputBin {
     }
     setState(bin, State.NULL);
     this.pipeline.remove(bin);
+  }
+
+  /**
+   * Ends the output instead of dropping it: unlinked from the tees, out of the pipeline (so the
+   * pipeline's own EOS never waits for it) but still playing, it gets an EOS behind what its queue
+   * holds. rtmp2sink answers an EOS by ending the stream (FCUnpublish, deleteStream), so the server
+   * sees the stream end rather than the publisher vanish. The bin goes to NULL RTMP_END_MS later
+   * (a sink that never connected or is wedged is unlocked then). The EOS goes into the queue,
+   * which never blocks on it, so this never waits on the network. A bin whose keyframe gate still
+   * waits has sent nothing: it is detached as before.
+   */
+  end(): void {
+    if (!this.bin || this.gate?.pending()) {
+      this.detach();
+      return;
+    }
+    for (const l of this.teeLinks) releaseTeePad(l);
+    this.teeLinks = [];
+    const bin = this.bin;
+    const pads = this.inputPads;
+    this.bin = null;
+    this.inputPads = [];
+    this.gate?.remove();
+    this.gate = null;
+    bin.setLockedState(true);
+    this.pipeline.remove(bin);
+    for (const pad of pads) sendPadEos(pad);
+    this.ending = { bin, timer: setTimeout(() => this.closeEnded(), RTMP_END_MS) };
+  }
+
+  get isEnding(): boolean {
+    return this.ending !== null;
+  }
+
+  /** Sets an ended bin to NULL now (the pipeline is going down; no thread may outlive it). */
+  closeEnded(): void {
+    const ending = this.ending;
+    this.ending = null;
+    if (!ending) return;
+    clearTimeout(ending.timer);
+    setState(ending.bin, State.NULL);
   }
 
   /** The bin, while attached. */
@@ -162,6 +211,8 @@ export class OutputSet {
   private timer: NodeJS.Timeout | null = null;
   /** The FLV mux the RTMP destinations share: present while at least one of them is attached. */
   private flv: OutputBin | null = null;
+  /** RTMP bins ended and still playing outside the pipeline (OutputBin.end). */
+  private ended: OutputBin[] = [];
 
   constructor(private readonly opts: OutputSetOptions) {
     this.now = opts.now ?? Date.now;
@@ -204,7 +255,7 @@ export class OutputSet {
     const wanted = new Map(valid.map((u) => [rtmpOutputId(u), u]));
     for (const [id, e] of this.entries) {
       if (e.status.kind === 'rtmp' && !wanted.has(id)) {
-        e.out.detach();
+        this.endOutput(e.out);
         this.entries.delete(id);
       }
     }
@@ -351,13 +402,24 @@ export class OutputSet {
     return [...this.entries.values()].map((e) => ({ ...e.status, bytesSent: e.bytesBefore + e.out.bytesSent() }));
   }
 
-  /** Stop: RTMP outputs go (nothing to finalize); HLS stays so EOS closes its last segment. */
+  private endOutput(out: OutputBin): void {
+    out.end();
+    this.ended = [...this.ended.filter((o) => o !== out && o.isEnding), ...(out.isEnding ? [out] : [])];
+  }
+
+  /** Before the pipeline goes to NULL: every ended RTMP bin goes to NULL too. */
+  closeEnded(): void {
+    for (const out of this.ended) out.closeEnded();
+    this.ended = [];
+  }
+
+  /** Stop: RTMP outputs end (EOS into each, outside the pipeline: see OutputBin.end); HLS stays so EOS closes its last segment. */
   detachLive(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const [id, e] of this.entries) {
       if (e.status.kind !== 'rtmp') continue;
-      e.out.detach();
+      this.endOutput(e.out);
       this.entries.delete(id);
     }
     this.releaseFlvIfUnused();

@@ -4,10 +4,12 @@
 // destination is added while it plays, the server is SIGKILLed and restarted mid-stream: both
 // destinations are retried and recover, and the recording's snippets stay back to back with the
 // configured lengths. A stuck destination (TCP accepted, never answered) is given up and retried
-// while the others and the recording go on. Stream keys never appear in any event; an invalid URL
-// costs only itself.
+// while the others and the recording go on. A destination removed while streaming, and the ones
+// left when the recording stops, end their streams (deleteStream, seen through a TCP relay that
+// keeps what the client sent) instead of vanishing. Stream keys never appear in any event; an
+// invalid URL costs only itself.
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import type { OutputStatus } from '../../pipelines/outputs/outputs';
 import type { HostEvent } from '../../pipelines/protocol';
@@ -27,6 +29,49 @@ after(async () => {
 
 const KEY_A = 'secretkeyA7f3';
 const KEY_B = 'secretkeyB9e1';
+const KEY_C = 'secretkeyC2d8';
+const KEY_D = 'secretkeyD5a4';
+
+/** A TCP relay to the RTMP server that keeps, per connection, what the client sent and whether it closed. */
+async function startRelay(targetPort: number) {
+  const connections: Array<{ sent: Buffer[]; closed: boolean }> = [];
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    const conn = { sent: [] as Buffer[], closed: false };
+    connections.push(conn);
+    const upstream = createConnection(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        conn.closed = true;
+      });
+    }
+    client.on('data', (d: Buffer) => conn.sent.push(d));
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const port = (relay.address() as AddressInfo).port;
+  return {
+    url: (key: string) => `rtmp://127.0.0.1:${port}/live/${key}`,
+    /** What the client of the connection that published `key` sent. */
+    sentBy: (key: string) => connections.map((c) => ({ text: Buffer.concat(c.sent).toString('latin1'), closed: c.closed })).filter((c) => c.text.includes(key)),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      relay.close();
+    },
+  };
+}
+
+async function waitFor(pred: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`${what()} within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
 type Outputs = Extract<HostEvent, { type: 'outputs' }>;
 
 function waitOutputs(events: HostEvent[], pred: (o: OutputStatus[]) => boolean, timeoutMs: number, what: string): Promise<OutputStatus[]> {
@@ -150,11 +195,25 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
     stuck.close();
   }
 
-  // Removing one destination leaves the other streaming.
-  rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A)] });
-  await waitOutputs(rec.events, (o) => o.length === 1 && o[0]!.state === 'connected', 10_000, 'removing B changed A');
-  await sleep(2000);
-  await live.stop();
+  // Removing one destination leaves the others streaming, and ends its stream: C and D go through
+  // the relay; C is removed (deleteStream, then the connection closes), D is there at the stop.
+  const relay = await startRelay(server.port);
+  try {
+    rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), relay.url(KEY_C), relay.url(KEY_D)] });
+    await waitOutputs(rec.events, (o) => o.length === 3 && o.every((x) => x.state === 'connected' && x.bytesSent > 0), 20_000, 'A, C and D connected');
+    rec.sup.send({ type: 'set-outputs', rtmp: [server.url(KEY_A), relay.url(KEY_D)] });
+    await waitOutputs(rec.events, (o) => o.length === 2 && o.every((x) => x.state === 'connected'), 10_000, 'removing C changed A or D');
+    const sentC = () => relay.sentBy(KEY_C)[0];
+    await waitFor(() => Boolean(sentC()?.text.includes('deleteStream') && sentC()?.closed), 10_000, () => `C removed: deleteStream sent and the connection closed (${JSON.stringify({ deleteStream: sentC()?.text.includes('deleteStream'), closed: sentC()?.closed })})`);
+    assert.ok(sentC()!.text.includes('FCUnpublish'), 'C unpublished');
+    assert.ok(!relay.sentBy(KEY_D)[0]?.text.includes('deleteStream'), 'D streams on');
+    await sleep(2000);
+    await live.stop();
+    const sentD = relay.sentBy(KEY_D)[0];
+    assert.ok(sentD?.text.includes('deleteStream'), 'D ended its stream when the recording stopped');
+  } finally {
+    relay.close();
+  }
 
   const fatal = rec.events.filter((e) => e.type === 'error' && e.fatal);
   assert.deepEqual(fatal, [], 'no fatal error: a dead destination never takes the recording down');
@@ -168,7 +227,7 @@ test('composite over RTMP: reaches nginx-rtmp, a destination added live, server 
     }
   }
   const text = JSON.stringify(rec.events);
-  for (const key of [KEY_A, KEY_B]) assert.ok(!text.includes(key), 'no stream key in any event');
+  for (const key of [KEY_A, KEY_B, KEY_C, KEY_D]) assert.ok(!text.includes(key), 'no stream key in any event');
   console.log(rec.events.filter((e) => e.type === 'warning' || e.type === 'error' || e.type === 'outputs').map((e) => JSON.stringify(e)).join('\n'));
   console.log(`outputs after recovery: ${JSON.stringify(back)}; ${states(back)}; snippets ${snippets.map((s) => s.durationMs).join(', ')}`);
 });
