@@ -255,7 +255,9 @@ export class MediaRuntime {
     let parentState: Promise<LivestreamState | undefined> | undefined;
     const parent = () => (parentState ??= queryWithRetries(() => this.deps.client.workflow.getHandle(input.parentWorkflowId).query(statusQuery)));
 
-    const rtmp = this.openRtmp(input.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : []);
+    // As the workflow has them (sealed): compared with its later desired states.
+    const sealedRtmp = input.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : [];
+    const rtmp = this.openRtmp(sealedRtmp);
     const config = this.config(input, folder, startSequence, desired, rtmp.opened);
     const hosts = new Map((config.kind === 'composite' ? config.hosts : [config.host]).map((h) => [h.hostId, h]));
     const supervisor = new PipelineSupervisor(this.deps.hostEnv ? { env: this.deps.hostEnv } : {});
@@ -270,8 +272,7 @@ export class MediaRuntime {
       supervisor,
       hosts,
       layout: desired?.layout ?? { kind: 'grid' },
-      // As the workflow has them (sealed): compared with its later desired states.
-      rtmp: config.kind === 'composite' ? (desired?.rtmp ?? input.composite?.rtmp ?? []) : [],
+      rtmp: sealedRtmp,
       refused: rtmp.refused,
       subscribed: new Set(),
       requestStop: (reason) => {
@@ -280,7 +281,9 @@ export class MediaRuntime {
       },
     };
 
-    if (active.refused.length > 0) progress.outputs = [...active.refused];
+    /** The pipeline's outputs and the destinations this worker could not start. */
+    const outputsNow = (pipeline: OutputStatus[]) => [...pipeline, ...active.refused];
+    if (active.refused.length > 0) progress.outputs = outputsNow([]);
     const fragments: FragmentInfo[] = [];
     let stats: PipelineStats | undefined;
     supervisor.on('event', (e: HostEvent) => {
@@ -297,9 +300,9 @@ export class MediaRuntime {
         progress.framesOut = e.stats.framesOut;
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
-        if (e.stats.outputs) progress.outputs = [...e.stats.outputs, ...active.refused];
+        if (e.stats.outputs) progress.outputs = outputsNow(e.stats.outputs);
       } else if (e.type === 'outputs') {
-        progress.outputs = [...e.outputs, ...active.refused];
+        progress.outputs = outputsNow(e.outputs);
         ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;

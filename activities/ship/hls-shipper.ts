@@ -128,12 +128,13 @@ export class HlsShipper {
         continue;
       }
       if (this.listedEver.has(name)) continue;
-      const mtimeMs = final ? 0 : await stat(file).then((st) => st.mtimeMs, () => now);
-      if (final || now - mtimeMs > ABANDONED_SEGMENT_MS) {
-        await unlink(file).catch(() => undefined);
-        this.counters.abandonedDeleted++;
-        this.log.info({ segment: name }, 'HLS segment no playlist listed deleted (a stalled attempt abandoned it)');
+      if (!final) {
+        const writtenAt = await stat(file).then((st) => st.mtimeMs, () => now);
+        if (now - writtenAt <= ABANDONED_SEGMENT_MS) continue;
       }
+      await unlink(file).catch(() => undefined);
+      this.counters.abandonedDeleted++;
+      this.log.info({ segment: name }, 'HLS segment no playlist listed deleted (a stalled attempt abandoned it)');
     }
   }
 

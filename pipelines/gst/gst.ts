@@ -275,13 +275,9 @@ export function requestKeyframe(encoder: GstObject): boolean {
   return Boolean(pad.sendEvent(GstVideo.videoEventNewUpstreamForceKeyUnit(Gst.CLOCK_TIME_NONE, true, 0)));
 }
 
-export function sendEos(element: GstObject): boolean {
-  return Boolean(element.sendEvent(Gst.Event.newEos()));
-}
-
-/** EOS into a sink pad (downstream from there). */
-export function sendPadEos(pad: GstObject): boolean {
-  return Boolean(pad.sendEvent(Gst.Event.newEos()));
+/** EOS into an element (a source: downstream from it) or a sink pad (downstream from there). */
+export function sendEos(target: GstObject): boolean {
+  return Boolean(target.sendEvent(Gst.Event.newEos()));
 }
 
 /** The graph in Graphviz form, for a wedged pipeline's post-mortem. */

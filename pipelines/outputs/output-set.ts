@@ -5,7 +5,7 @@
 // destinations share one FLV mux (its own bin, `out-flv`), started with the first attached
 // destination and stopped with the last; an error of the mux drops the destinations behind it. A
 // destination removed, or left at the stop, is ended (OutputBin.end: the server sees deleteStream).
-import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, sendPadEos, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
+import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, sendEos, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
 import {
   buildFlvMux,
   buildHlsOutput,
@@ -101,13 +101,7 @@ export class OutputBin {
    * pipeline at once and goes to NULL once that call has run (stopping the queue waits for it).
    */
   detach(): void {
-    for (const l of this.teeLinks) releaseTeePad(l);
-    this.teeLinks = [];
-    const bin = this.bin;
-    this.bin = null;
-    this.inputPads = [];
-    const gate = this.gate;
-    this.gate = null;
+    const { bin, gate } = this.unlink();
     if (!bin) return;
     bin.setLockedState(true);
     if (gate?.pending()) {
@@ -130,22 +124,27 @@ export class OutputBin {
    * waits has sent nothing: it is detached as before.
    */
   end(): void {
-    if (!this.bin || this.gate?.pending()) {
+    const bin = this.bin;
+    if (!bin || this.gate?.pending()) {
       this.detach();
       return;
     }
-    for (const l of this.teeLinks) releaseTeePad(l);
-    this.teeLinks = [];
-    const bin = this.bin;
-    const pads = this.inputPads;
-    this.bin = null;
-    this.inputPads = [];
-    this.gate?.remove();
-    this.gate = null;
+    const { pads } = this.unlink();
     bin.setLockedState(true);
     this.pipeline.remove(bin);
-    for (const pad of pads) sendPadEos(pad);
+    for (const pad of pads) sendEos(pad);
     this.ending = { bin, timer: setTimeout(() => this.closeEnded(), RTMP_END_MS) };
+  }
+
+  /** Releases the tee pads and hands over the bin, its input pads and its gate (a gate not pending is spent). */
+  private unlink(): { bin: GstObject | null; pads: GstObject[]; gate: { pending: () => boolean; remove: () => void } | null } {
+    for (const l of this.teeLinks) releaseTeePad(l);
+    const taken = { bin: this.bin, pads: this.inputPads, gate: this.gate };
+    this.teeLinks = [];
+    this.bin = null;
+    this.inputPads = [];
+    this.gate = null;
+    return taken;
   }
 
   get isEnding(): boolean {
@@ -404,7 +403,7 @@ export class OutputSet {
 
   private endOutput(out: OutputBin): void {
     out.end();
-    this.ended = [...this.ended.filter((o) => o !== out && o.isEnding), ...(out.isEnding ? [out] : [])];
+    this.ended = [...this.ended.filter((o) => o.isEnding), out];
   }
 
   /** Before the pipeline goes to NULL: every ended RTMP bin goes to NULL too. */
