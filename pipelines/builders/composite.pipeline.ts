@@ -26,9 +26,12 @@
 // after it (the first flash after a camera came back was 150-370 ms early); unfilled, the
 // compositor holds the last frame until the new one. Layout and camera changes reach the
 // compositor pads as timed property changes (TimedProps in the host) so they apply from the
-// moment they stand for. Known limit: the compositor shows the first frame after a gap in the
-// output frame before its own time, so the first flash after a camera comes back is one canvas
-// frame (67 ms) earlier than the steady state (sync test, todo subtest).
+// moment they stand for. The compositor takes the first frame after a gap (the start, a join,
+// the camera coming back) for the output frame it overlaps, one canvas frame before its own time,
+// where the steady state shows each frame from the first output frame at or after it: so the
+// camera layer is hidden until its first frame and shown from that frame's running time (the host
+// learns it from a one-shot probe), and the first flash after a camera comes back sits at the
+// steady offset (it was 67 ms early; sync test).
 // Without a videorate the compositor gets variable-rate caps
 // (framerate 0/1); a run of that design printed GStreamer criticals (a scale with a zero
 // denominator, segment format mismatches) and once never finished its stop, cause not pinned
@@ -93,16 +96,16 @@ const BACKGROUND_CAPS = 'bg-caps';
 
 /**
  * Mixer settings the pipeline host applies only after the mixer's always-present input (the
- * black background, the silence) has delivered its first buffer. `ignore-inactive-pads` makes a
+ * silence) has delivered its first buffer: the audio mixer's. `ignore-inactive-pads` makes a
  * live mixer skip pads that never had a buffer, and GStreamer 1.22's aggregators then count
  * "every pad skipped" as "every pad at EOS": a timeout before any input buffer (seen right at
  * start, about once in 60 runs) ended the mixer's stream for good. For the audio
  * mixer that meant an EOS without caps at the snippet sink, so every snippet's audio track had no
- * sample description. Once one pad is active that cannot happen; until then the mixers simply
- * wait for their latency, as they do anyway for a pad without data.
+ * sample description. Once one pad is active that cannot happen; until then the mixer simply
+ * waits for its latency, as it does anyway for a pad without data. The compositor never skips
+ * inactive pads (see its element below).
  */
 export const AFTER_FIRST_INPUT: ReadonlyArray<{ mixer: string; input: string; props: Record<string, PropValue> }> = [
-  { mixer: VIDEO_MIXER, input: BACKGROUND_CAPS, props: { 'ignore-inactive-pads': true } },
   { mixer: AUDIO_MIXER, input: `${SILENCE_SOURCE}-caps`, props: { 'ignore-inactive-pads': true } },
 ];
 
@@ -118,8 +121,10 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
     {
       name: VIDEO_MIXER,
       factory: 'compositor',
-      // Room for the jitter buffers' latency, so hosts added later are never late. Inactive
-      // (silent) pads are not waited for only once media flows (AFTER_FIRST_INPUT).
+      // Room for the jitter buffers' latency, so hosts added later are never late. Every pad is
+      // waited for, also a camera's before its first frame: skipped (ignore-inactive-pads), the
+      // canvas frames of a camera's first frames were made before they came, and its first flash
+      // showed a canvas frame late.
       props: { background: 'black', latency: mixerLatencyNs(config) },
     },
     { name: 'vmix-caps', factory: 'capsfilter', props: { caps: `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1,${CANVAS_COLORIMETRY}` } },
@@ -228,7 +233,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     links: [...chain(placeholder.map((e) => e.name)), ...chain(video.map((e) => e.name)), ...chain(audio.map((e) => e.name))],
     outputs: [
       { from: n.placeholderQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'placeholder', host.camera) },
-      { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', host.camera) },
+      { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
       { from: n.audioQueue, to: AUDIO_MIXER, toPad: 'sink_%u' },
     ],
   };

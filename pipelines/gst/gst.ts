@@ -179,7 +179,10 @@ export class TimedProps {
   private readonly sources = new Map<string, { source: GstObject; times: number[] }>();
   constructor(private readonly target: GstObject) {}
 
-  /** `atNs` null (the pipeline has no clock yet, nothing rendered): the property is set at once. */
+  /**
+   * `atNs` null (the pipeline has no clock yet, nothing rendered): the property is set at once. A
+   * change never lands before one set earlier: it is moved to that one's time and replaces it.
+   */
   set(name: string, value: number, atNs: number | null): void {
     if (atNs === null) {
       setProp(this.target, name, value);
@@ -194,9 +197,11 @@ export class TimedProps {
       this.sources.set(name, s);
     }
     // Points a minute old have long been applied (the last of them holds until the next one).
-    while (s.times.length > 1 && s.times[1]! < atNs - 60_000_000_000) s.source.unset(s.times.shift()!);
-    s.source.set(atNs, value);
-    s.times.push(atNs);
+    const last = s.times[s.times.length - 1];
+    const at = last === undefined ? atNs : Math.max(atNs, last);
+    while (s.times.length > 1 && s.times[1]! < at - 60_000_000_000) s.source.unset(s.times.shift()!);
+    s.source.set(at, value);
+    if (at !== last) s.times.push(at);
   }
 }
 
@@ -215,16 +220,24 @@ export function capsString(pad: GstObject): string | null {
 }
 
 /**
- * Runs `fn` once, on the JS thread, when the first buffer passes `pad`; the probe removes itself
- * there. The streaming thread waits for the JS thread meanwhile (node-gtk), so `fn` must not block
- * on GStreamer; property changes are fine. Returns a function that removes a probe that never fired.
+ * Runs `fn` once, on the JS thread, when the first buffer passes `pad`, with that buffer's running
+ * time at the pad (null without a timestamp or a time segment); the probe removes itself there.
+ * With `notBeforeNs`, buffers whose running time is known and earlier pass without counting (the
+ * probe runs for each of them). The streaming thread waits for the JS thread meanwhile (node-gtk),
+ * so `fn` must not block on GStreamer; property changes are fine. Returns a function that removes
+ * a probe that never fired; after it, `fn` is not called even if the streaming thread was already
+ * waiting to run it (change the state of the element that owns that thread only a turn of the
+ * event loop later).
  */
-export function onFirstBuffer(pad: GstObject, fn: () => void): () => void {
+export function onFirstBuffer(pad: GstObject, fn: (runningNs: number | null) => void, notBeforeNs?: number): () => void {
   let id = 0;
   id = Number(
-    pad.addProbe(Gst.PadProbeType.BUFFER, () => {
+    pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
+      if (!id) return Gst.PadProbeReturn.REMOVE;
+      const runningNs = bufferRunningNs(pad, info.getBuffer());
+      if (notBeforeNs !== undefined && runningNs !== null && runningNs < notBeforeNs) return Gst.PadProbeReturn.OK;
       id = 0;
-      fn();
+      fn(runningNs);
       return Gst.PadProbeReturn.REMOVE;
     }),
   );
@@ -232,6 +245,17 @@ export function onFirstBuffer(pad: GstObject, fn: () => void): () => void {
     if (id) pad.removeProbe(id);
     id = 0;
   };
+}
+
+const CLOCK_TIME_NONE = 2n ** 64n - 1n;
+
+/** A buffer's PTS as running time at `pad`: through the pad's segment and its offset. */
+function bufferRunningNs(pad: GstObject, buffer: GstObject): number | null {
+  const pts = buffer ? BigInt(buffer.pts) : CLOCK_TIME_NONE;
+  const segment = pad.getStickyEvent(Gst.EventType.SEGMENT, 0)?.parseSegment();
+  if (pts === CLOCK_TIME_NONE || !segment || Number(segment.format) !== Number(Gst.Format.TIME)) return null;
+  const rt = BigInt(segment.toRunningTime(Gst.Format.TIME, pts));
+  return rt === CLOCK_TIME_NONE ? null : Number(rt) + Number(pad.getOffset());
 }
 
 /** An FLV tag's type (the buffer's first byte, as flvmux pushes one tag per buffer): 9 is video. */

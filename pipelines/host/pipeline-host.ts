@@ -75,6 +75,20 @@ interface Branch {
   tile?: Tile;
   /** The placeholder's and the camera's compositor pad properties, changed at a running time. */
   timed?: [TimedProps, TimedProps];
+  /**
+   * Composite: the camera layer has had a frame since the camera came on (or the host joined). It
+   * is shown from that frame's running time: the compositor takes the first frame after a gap for
+   * the output frame it overlaps, one canvas frame before its own time, and the tile would show the
+   * stale frame from before the gap until then.
+   */
+  cameraFlowing: boolean;
+  /**
+   * Running time the camera last went off: frames from before it are not the camera coming back
+   * (the tile's videorate holds the last one and lets it go only when the next frame comes).
+   */
+  cameraOffAtNs?: number;
+  /** Removes the probe waiting for that frame. */
+  stopWaitingForCamera?: () => void;
 }
 
 class RecordingHost {
@@ -148,7 +162,7 @@ class RecordingHost {
   }
 
   private newBranch(host: HostMedia, elements: Map<string, GstObject>, pads: GstObject[]): Branch {
-    return { host, elements, pads, lastPackets: 0, lastPacketAt: Date.now(), silent: false };
+    return { host, elements, pads, lastPackets: 0, lastPacketAt: Date.now(), silent: false, cameraFlowing: false };
   }
 
   private ports(hostId: string): InputPorts {
@@ -182,12 +196,13 @@ class RecordingHost {
     const spec = buildHostBranch(this.composite, host, tiles.get(host.hostId)!);
     const { elements } = instantiate(this.pipeline, spec, (n) => this.find(n));
     const pads = spec.outputs.map((o) => link(elements.get(o.from), this.find(o.to), o));
+    const branch = this.newBranch(host, elements, pads);
+    branch.tile = tiles.get(host.hostId);
+    if (host.camera) this.waitForCamera(branch);
     if (live) {
       // Downstream first: a branch started upstream-first sometimes never starts flowing.
       for (const e of [...spec.elements].reverse()) elements.get(e.name).syncStateWithParent();
     }
-    const branch = this.newBranch(host, elements, pads);
-    branch.tile = tiles.get(host.hostId);
     this.branches.set(host.hostId, branch);
     this.order.push(host.hostId);
     this.open?.hosts.add(host.hostId);
@@ -198,6 +213,7 @@ class RecordingHost {
     const b = this.branches.get(hostId);
     if (!b) return Promise.reject(new Error(`no host ${hostId} in the recording`));
     this.branches.delete(hostId);
+    this.stopWaitingForCamera(b);
     this.order.splice(this.order.indexOf(hostId), 1);
     this.picker.remove(hostId);
     this.applyLayout();
@@ -238,7 +254,7 @@ class RecordingHost {
       b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
       const [ph, cam] = b.timed;
       for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) ph.set(k, v, now);
-      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera))) cam.set(k, v, now);
+      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera && b.cameraFlowing))) cam.set(k, v, now);
       // Only on a size change: a caps change renegotiates the branch.
       if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
         setProp(b.elements.get(n.placeholderCaps), 'caps', placeholderCaps(tile, this.composite.fps));
@@ -246,6 +262,27 @@ class RecordingHost {
       }
       b.tile = tile;
     }
+  }
+
+  /** Shows the camera layer from the running time of its next frame (see `Branch.cameraFlowing`). */
+  private waitForCamera(b: Branch): void {
+    this.stopWaitingForCamera(b);
+    const pad = b.pads[1];
+    if (!pad) return;
+    const show = (runningNs: number | null) => {
+      b.stopWaitingForCamera = undefined;
+      if (this.stopping || this.branches.get(b.host.hostId) !== b || !b.host.camera) return;
+      b.cameraFlowing = true;
+      const at = runningNs ?? runningTimeNs(this.pipeline);
+      const cam = b.timed?.[1];
+      if (b.tile && cam) for (const [k, v] of Object.entries(padProps(b.tile, 'camera', true))) cam.set(k, v, at);
+    };
+    b.stopWaitingForCamera = onFirstBuffer(pad, show, b.cameraOffAtNs);
+  }
+
+  private stopWaitingForCamera(b: Branch): void {
+    b.stopWaitingForCamera?.();
+    b.stopWaitingForCamera = undefined;
   }
 
   // ---- commands ----------------------------------------------------------------------------------
@@ -273,6 +310,13 @@ class RecordingHost {
       case 'set-camera': {
         const b = this.branch(cmd.hostId);
         b.host = { ...b.host, camera: cmd.on };
+        if (this.config.kind === 'composite') {
+          if (!cmd.on) {
+            this.stopWaitingForCamera(b);
+            b.cameraFlowing = false;
+            b.cameraOffAtNs = runningTimeNs(this.pipeline) ?? undefined;
+          } else if (!b.cameraFlowing && !b.stopWaitingForCamera) this.waitForCamera(b);
+        }
         this.applyLayout();
         return;
       }
@@ -594,6 +638,7 @@ class RecordingHost {
     // while the pipeline goes down.
     this.dropGateProbe();
     for (const drop of this.mixerProbes) drop();
+    for (const b of this.branches.values()) this.stopWaitingForCamera(b);
     this.stopStartedAt = Date.now();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.

@@ -3,13 +3,14 @@
 // buffers of the background and the silence for a while. A live aggregator with
 // ignore-inactive-pads ends its stream there (every pad inactive counts as every pad at EOS): the
 // audio reached the snippet sink as an EOS without caps, and every snippet's audio track had no
-// sample description. The builders leave that setting to the host, after the first input buffer.
+// sample description. The builders leave that setting to the host, after the first input buffer
+// (the audio mixer; the compositor never skips inactive pads).
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AFTER_FIRST_INPUT, buildComposite } from '../../pipelines/builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, VIDEO_MIXER } from '../../pipelines/builders/composite.pipeline';
 import { instantiate, newPipeline, sendEos, setProp, setState, State, watchBus, type BusMessage } from '../../pipelines/gst/gst';
 import type { PipelineSpec } from '../../pipelines/spec';
 import { decodeErrors, probe } from '../support/media';
@@ -21,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function holdFirstInputs(spec: PipelineSpec): { spec: PipelineSpec; valves: string[] } {
   const valves: string[] = [];
   const links = spec.links.map((l) => {
-    const held = AFTER_FIRST_INPUT.find((a) => a.input === l.from && a.mixer === l.to);
+    const held = [{ input: 'bg-caps', mixer: VIDEO_MIXER }, ...AFTER_FIRST_INPUT].find((a) => a.input === l.from && a.mixer === l.to);
     if (!held) return l;
     valves.push(`${l.from}-hold`);
     return { ...l, from: `${l.from}-hold` };
