@@ -63,6 +63,8 @@ export interface CompositeOutputsConfig {
   hls?: { segmentSeconds: number; playlistLength: number };
   /** Consecutive failed attempts after which an RTMP destination is reported failed (0: retry for ever). */
   rtmpMaxRetries?: number;
+  /** `rtmps://` destinations accept a certificate from a CA the machine does not trust; name and dates still checked. */
+  rtmpsAllowUnknownCa?: boolean;
 }
 
 export interface IndividualRecordingConfig extends RecordingCommon {

@@ -37,6 +37,8 @@ export interface RecordingDefaults {
   hlsPlaylistLength?: number;
   /** RTMP destinations give up after this many consecutive failures (0, the default: never). */
   rtmpMaxRetries?: number;
+  /** `rtmps://` destinations accept a certificate from an unknown CA (TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA). */
+  rtmpsAllowUnknownCa?: boolean;
 }
 
 export interface MediaRuntimeDeps {
@@ -515,6 +517,7 @@ export class MediaRuntime {
           rtmp,
           ...(input.composite?.hls ? { hls: { segmentSeconds: d.hlsSegmentSeconds ?? 4, playlistLength: d.hlsPlaylistLength ?? 6 } } : {}),
           rtmpMaxRetries: d.rtmpMaxRetries ?? 0,
+          ...(d.rtmpsAllowUnknownCa ? { rtmpsAllowUnknownCa: true } : {}),
         },
       };
       return c;

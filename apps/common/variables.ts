@@ -404,6 +404,13 @@ export const TAPEDECK_RTMP_MAX_RETRIES = variable({
   description: 'consecutive failed attempts after which an RTMP destination is reported `failed` and no longer retried; 0 retries for as long as the livestream runs',
   parse: int(0, 1000),
 });
+export const TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA = variable({
+  name: 'TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA',
+  default: 'false',
+  description:
+    "accept an `rtmps://` destination's certificate from a CA this machine does not trust (a private ingest with its own CA); the name, dates and the rest are still checked. Off: only the system's root certificates",
+  parse: bool,
+});
 export const TAPEDECK_RECORD_HEARTBEAT_MS = variable({
   name: 'TAPEDECK_RECORD_HEARTBEAT_MS',
   default: '5000',

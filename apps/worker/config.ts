@@ -32,6 +32,7 @@ export function loadWorkerConfig(env: Env) {
     hlsSegmentSeconds: v.TAPEDECK_HLS_SEGMENT_SECONDS,
     hlsPlaylistLength: v.TAPEDECK_HLS_PLAYLIST_LENGTH,
     rtmpMaxRetries: v.TAPEDECK_RTMP_MAX_RETRIES,
+    rtmpsAllowUnknownCa: v.TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA,
     stopTimeoutMs: v.TAPEDECK_STOP_TIMEOUT_MS,
     recordHeartbeatMs: v.TAPEDECK_RECORD_HEARTBEAT_MS,
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,

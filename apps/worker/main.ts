@@ -100,6 +100,7 @@ async function main(): Promise<void> {
           hlsSegmentSeconds: config.hlsSegmentSeconds,
           hlsPlaylistLength: config.hlsPlaylistLength,
           rtmpMaxRetries: config.rtmpMaxRetries,
+          rtmpsAllowUnknownCa: config.rtmpsAllowUnknownCa,
         },
       })
     : undefined;

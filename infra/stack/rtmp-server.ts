@@ -1,7 +1,9 @@
 // A real RTMP server for tests and benchmarks: Debian's nginx with libnginx-mod-rtmp, on a free loopback port,
 // configured from a temp folder (daemon off, one process, pid/log/record paths in the folder).
 // Every stream published to `rtmp://127.0.0.1:{port}/live/{key}` is recorded to
-// `{dir}/rec/{key}-{unix time}.flv`. Killed and restarted by pid on the same port.
+// `{dir}/rec/{key}-{unix time}.flv`. Killed and restarted by pid on the same port. With `tls`, nginx's
+// stream module also terminates TLS on a second port and passes the bytes to the RTMP one:
+// `rtmps://127.0.0.1:{tlsPort}/live/{key}` (libnginx-mod-stream).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { freePort, isListening, waitUntil } from './net';
 
 const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 export class RtmpServer {
   private proc: ChildProcess | null = null;
@@ -17,6 +20,8 @@ export class RtmpServer {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    /** The TLS port in front of `port` (0: none). */
+    readonly tlsPort = 0,
   ) {}
 
   static available(): string | null {
@@ -25,16 +30,38 @@ export class RtmpServer {
     return null;
   }
 
-  /** `record: false` only relays (a benchmark's sink), no files written. */
-  static async start(opts: { record?: boolean } = {}): Promise<RtmpServer> {
+  /** Why `start({ tls })` cannot run here, or null. */
+  static tlsAvailable(): string | null {
+    return RtmpServer.available() ?? (existsSync(STREAM_MODULE) ? null : 'libnginx-mod-stream is not installed (infra/apt-packages.txt)');
+  }
+
+  /**
+   * `record: false` only relays (a benchmark's sink), no files written. `tls`: PEM files of the
+   * certificate (chain) and key that the TLS port presents.
+   */
+  static async start(opts: { record?: boolean; tls?: { certFile: string; keyFile: string } } = {}): Promise<RtmpServer> {
     const record = opts.record ?? true;
     const dir = mkdtempSync(join(tmpdir(), 'tapedeck-rtmp-'));
     mkdirSync(join(dir, 'rec'));
-    const server = new RtmpServer(await freePort(), dir);
+    const port = await freePort();
+    const server = new RtmpServer(port, dir, opts.tls ? await freePort() : 0);
+    const tls = opts.tls
+      ? [
+          'stream {',
+          '  server {',
+          `    listen 127.0.0.1:${server.tlsPort} ssl;`,
+          `    ssl_certificate ${opts.tls.certFile};`,
+          `    ssl_certificate_key ${opts.tls.keyFile};`,
+          `    proxy_pass 127.0.0.1:${port};`,
+          '  }',
+          '}',
+        ]
+      : [];
     writeFileSync(
       join(dir, 'nginx.conf'),
       [
         `load_module ${MODULE};`,
+        ...(opts.tls ? [`load_module ${STREAM_MODULE};`] : []),
         'daemon off;',
         'master_process off;',
         'worker_processes 1;',
@@ -51,6 +78,7 @@ export class RtmpServer {
         '    }',
         '  }',
         '}',
+        ...tls,
         '',
       ].join('\n'),
     );
@@ -60,6 +88,12 @@ export class RtmpServer {
 
   url(key: string): string {
     return `rtmp://127.0.0.1:${this.port}/live/${key}`;
+  }
+
+  /** The same stream over TLS (started with `tls`). */
+  tlsUrl(key: string): string {
+    if (!this.tlsPort) throw new Error('this RTMP server was started without tls');
+    return `rtmps://127.0.0.1:${this.tlsPort}/live/${key}`;
   }
 
   get pid(): number | undefined {
@@ -77,7 +111,7 @@ export class RtmpServer {
     this.proc = proc;
     let exited = false;
     proc.once('exit', () => (exited = true));
-    await waitUntil(() => isListening('127.0.0.1', this.port), {
+    await waitUntil(async () => (await isListening('127.0.0.1', this.port)) && (!this.tlsPort || (await isListening('127.0.0.1', this.tlsPort))), {
       timeoutMs: 15_000,
       what: 'nginx-rtmp did not listen',
       abort: () => (exited ? `nginx exited: ${this.log}` : undefined),

@@ -598,6 +598,7 @@ class RecordingHost {
       videoTee: this.find(VIDEO_TEE),
       audioTee: this.find(AUDIO_TEE),
       maxRetries: c.outputs?.rtmpMaxRetries ?? 0,
+      rtmpsAllowUnknownCa: c.outputs?.rtmpsAllowUnknownCa ?? false,
       requestKeyframe: () => requestKeyframe(this.find(VIDEO_ENCODER)),
       onChange: (outputs) => send({ type: 'outputs', outputs }),
       log: (level, code, message) => send(level === 'error' ? { type: 'error', code, message, fatal: false } : { type: 'warning', code, message }),

@@ -197,6 +197,8 @@ export interface OutputSetOptions {
   audioTee: GstObject;
   /** Consecutive failed attempts after which a destination is `failed` (0: retry for ever). */
   maxRetries: number;
+  /** `rtmps://` destinations accept a certificate from an unknown CA (buildRtmpOutput). */
+  rtmpsAllowUnknownCa?: boolean;
   /** Asks the composite's video encoder for a keyframe (an RTMP destination joined and waits for one). */
   requestKeyframe?: () => void;
   onChange: (statuses: OutputStatus[]) => void;
@@ -259,7 +261,7 @@ export class OutputSet {
       }
     }
     this.releaseFlvIfUnused();
-    for (const [id, url] of wanted) if (!this.entries.has(id)) this.add(buildRtmpOutput(url), redactRtmpUrl(url));
+    for (const [id, url] of wanted) if (!this.entries.has(id)) this.add(buildRtmpOutput(url, { allowUnknownCa: this.opts.rtmpsAllowUnknownCa ?? false }), redactRtmpUrl(url));
     this.ensureTimer();
     this.changed();
   }

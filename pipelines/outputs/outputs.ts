@@ -28,7 +28,7 @@
 // returns a branch's error upstream, which would stop the mux, or the recording's encoder thread);
 // the leaky queues drop instead of blocking, so a slow destination never stalls the recording, the
 // mux or the other outputs.
-import type { ElementSpec, LinkSpec } from '../spec';
+import type { ElementSpec, LinkSpec, PropValue } from '../spec';
 
 export type OutputKind = 'rtmp' | 'hls';
 export type OutputState = 'connecting' | 'connected' | 'retrying' | 'failed' | 'stopped';
@@ -227,22 +227,31 @@ export function buildFlvMux(): OutputBinSpec {
 }
 
 /**
+ * TLS checks of an `rtmps://` destination that accepts a certificate from an unknown CA: every
+ * GTlsCertificateFlags check but `unknown-ca`, so the name (or IP) and the dates still count.
+ */
+export const RTMPS_UNKNOWN_CA_CHECKS = 'bad-identity+not-activated+expired+revoked+insecure+generic-error';
+
+/**
  * One RTMP destination behind the shared mux: errorignore → leaky queue → rtmp2sink. The queue is
  * the destination's own streaming thread: rtmp2sink's render waits for its connection (for ever,
  * with a server that accepts TCP and never answers) and for its send queue, and that wait must
  * not reach the mux. Bounded in time and bytes (the FLV header buffers carry no timestamps).
+ * `rtmps://` is TLS through GIO (glib-networking), checked against the system's root certificates;
+ * `allowUnknownCa` drops only the CA check (RTMPS_UNKNOWN_CA_CHECKS).
  */
-export function buildRtmpOutput(url: string): OutputBinSpec {
-  parseRtmpUrl(url);
+export function buildRtmpOutput(url: string, opts: { allowUnknownCa?: boolean } = {}): OutputBinSpec {
+  const { scheme } = parseRtmpUrl(url);
   const id = rtmpOutputId(url);
   const n = outputNames(id);
+  const tls: Record<string, PropValue> = scheme === 'rtmps' && opts.allowUnknownCa ? { 'tls-validation-flags': RTMPS_UNKNOWN_CA_CHECKS } : {};
   return {
     id,
     kind: 'rtmp',
     elements: [
       ...front(n.ignore, n.queue, 3000, 4 * 1024 * 1024),
       // async=false: a sink that cannot connect must not hold the bin's state change.
-      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10 } },
+      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10, ...tls } },
     ],
     links: [
       { from: n.ignore, to: n.queue },

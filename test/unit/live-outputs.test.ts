@@ -22,6 +22,7 @@ import {
   RETRY_MAX_MS,
   rtmpOutputId,
   rtmpUrlProblem,
+  RTMPS_UNKNOWN_CA_CHECKS,
 } from '../../pipelines/outputs/outputs';
 import { compositeConfig, hostMedia } from '../support/recording';
 
@@ -112,6 +113,16 @@ test('an RTMP destination: behind the shared mux only errorignore, a bounded lea
   );
   assert.equal(spec.inputs.flv, `${spec.id}-ok`);
   assert.throws(() => buildRtmpOutput('rtmp://h/live'));
+});
+
+test('rtmps:// keeps every certificate check by default; TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA drops only the CA check, and only for rtmps', () => {
+  const flags = (url: string, allowUnknownCa?: boolean) => buildRtmpOutput(url, { allowUnknownCa }).elements.find((e) => e.factory === 'rtmp2sink')!.props?.['tls-validation-flags'];
+  assert.equal(flags('rtmps://h/live/k'), undefined, "rtmp2sink's default: validate-all");
+  assert.equal(flags('rtmps://h/live/k', false), undefined);
+  assert.equal(flags('rtmp://h/live/k', true), undefined, 'plain RTMP has no TLS to relax');
+  assert.equal(flags('rtmps://h/live/k', true), RTMPS_UNKNOWN_CA_CHECKS);
+  const checks = RTMPS_UNKNOWN_CA_CHECKS.split('+');
+  assert.ok(!checks.includes('unknown-ca') && checks.includes('bad-identity') && checks.includes('expired'), 'the name and the dates are still checked');
 });
 
 test('the HLS bin: hlssink2 with the configured segments, parsers for MPEG-TS, nothing deleted by the sink', () => {
