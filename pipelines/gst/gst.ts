@@ -107,6 +107,8 @@ export interface BusMessage {
   structure?: GstObject;
   text?: string;
   debug?: string;
+  /** state-changed: the state the source is in now. */
+  state?: number;
 }
 
 function toMessage(msg: GstObject): BusMessage {
@@ -123,6 +125,10 @@ function toMessage(msg: GstObject): BusMessage {
     return { type: 'element', source, path, name: structure?.getName(), structure };
   }
   if (t === Gst.MessageType.LATENCY) return { type: 'latency', source, path };
+  if (t === Gst.MessageType.STATE_CHANGED) {
+    const [, state] = msg.parseStateChanged();
+    return { type: 'state-changed', source, path, state: Number(state) };
+  }
   return { type: 'other', source, path };
 }
 

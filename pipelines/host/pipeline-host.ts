@@ -133,7 +133,6 @@ class RecordingHost {
     if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
     if (c.kind === 'composite') this.armMixers();
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
-    if (c.kind === 'composite') this.startOutputs();
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
@@ -372,6 +371,12 @@ class RecordingHost {
         else if (m.name === 'splitmuxsink-fragment-closed') this.fragmentClosed(m.structure);
         else if (m.name === 'level') this.level(m);
         return;
+      case 'state-changed':
+        // Live outputs join once the pipeline plays: an output bin added or dropped while the
+        // pipeline was still on its way there (a destination refusing the connection at once)
+        // failed that state change, and the recording stayed PAUSED for good.
+        if (m.path === this.pipeline.getPathString() && m.state === State.PLAYING && this.config.kind === 'composite' && !this.outputs && !this.stopping) this.startOutputs();
+        return;
       case 'latency':
         // A branch added later may bring more latency; recompute so it is not dropped as late.
         this.pipeline.recalculateLatency();
@@ -590,6 +595,8 @@ class RecordingHost {
 
   // ---- live outputs (pipelines/outputs/) -------------------------------------------------------
   private outputs: OutputSet | null = null;
+  /** RTMP destinations set (set-outputs) before the pipeline played and the outputs started. */
+  private rtmpBeforePlaying: string[] | null = null;
 
   private startOutputs(): void {
     const c = this.composite;
@@ -608,13 +615,18 @@ class RecordingHost {
       mkdirSync(dir, { recursive: true });
       this.outputs.startHls({ ...c.outputs.hls, dir, segmentPrefix: `s${this.startedAtMs.toString(36)}` });
     }
-    if (c.outputs?.rtmp.length) this.outputs.setRtmp(c.outputs.rtmp);
+    const rtmp = this.rtmpBeforePlaying ?? c.outputs?.rtmp ?? [];
+    this.rtmpBeforePlaying = null;
+    if (rtmp.length) this.outputs.setRtmp(rtmp);
   }
 
   private setOutputs(rtmp: string[]): void {
-    if (!this.outputs) throw new Error('live outputs need a composite recording');
+    if (this.config.kind !== 'composite') throw new Error('live outputs need a composite recording');
     if (this.stopping) return;
-    this.outputs.setRtmp(normaliseOutputs({ rtmp }).rtmp);
+    // Before the pipeline plays, the latest set waits for it (startOutputs).
+    const wanted = normaliseOutputs({ rtmp }).rtmp;
+    if (!this.outputs) this.rtmpBeforePlaying = wanted;
+    else this.outputs.setRtmp(wanted);
   }
 
   private partBytes(): number {
