@@ -889,10 +889,13 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
     'composite CPU at or below ffmpeg at every N': judged.length === 0 ? 'not measured' : worse.length === 0 ? `met at ${judged.map((s) => s.scenario).join(', ')}` : `NOT met at ${worse.map((s) => `${s.scenario} (${s.tapedeckPerFfmpeg}x)`).join(', ')}`,
     'peak memory < 150 MB at 4 hosts': !four ? 'not measured' : `${(four.peakRssMb ?? Infinity) < 150 ? 'met' : 'NOT met'}: pipeline host ${fmt(four.peakRssMb, 1)} MB (supervisor ${fmt(four.supervisorPeakRssMb, 1)} MB, ingest ${fmt(four.ingestPeakRssMb, 1)} MB)`,
     'one RTMP destination on the 4-host composite (pipeline CPU)': rtmpGoal(1),
+    // Met only by both measures: the whole process's windows disagree by more than the cost, and
+    // the outputs' own threads are a floor of it (they leave out what the tees and queues add).
     'three RTMP destinations cost under 5% more CPU than the 4-host composite alone': (() => {
-      const text = rtmpGoal(3);
-      const m = /^([+-][\d.]+)%/.exec(text);
-      return m ? `${Number(m[1]) < 5 ? 'met' : 'NOT met'}: ${text}` : text;
+      const alt = get('composite-4-rtmp3', 'tapedeck')?.rtmpAlternation;
+      if (!alt) return 'not measured';
+      const met = alt.extraPercent < 5 && alt.outputThreadsPercent < 5;
+      return `${met ? 'met' : 'NOT met'} (met needs the whole process and the output threads both under 5%): ${rtmpGoal(3)}`;
     })(),
     '25 hosts in real time at 15 fps, no dropped output frames': !twentyFive
       ? 'not measured'
