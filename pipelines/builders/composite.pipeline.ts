@@ -92,7 +92,7 @@ export const branchNames = (hostId: string) => ({
   audioQueue: inputNames(hostId, 'audio').queue,
 });
 
-const BACKGROUND_CAPS = 'bg-caps';
+export const BACKGROUND_CAPS = 'bg-caps';
 
 /**
  * Mixer settings the pipeline host applies only after the mixer's always-present input (the

@@ -107,7 +107,7 @@ export interface BusMessage {
   structure?: GstObject;
   text?: string;
   debug?: string;
-  /** state-changed: the state the source is in now. */
+  /** state-changed of the toplevel (the pipeline) only: the state it is in now. */
   state?: number;
 }
 
@@ -125,7 +125,8 @@ function toMessage(msg: GstObject): BusMessage {
     return { type: 'element', source, path, name: structure?.getName(), structure };
   }
   if (t === Gst.MessageType.LATENCY) return { type: 'latency', source, path };
-  if (t === Gst.MessageType.STATE_CHANGED) {
+  // Every element posts these; only the pipeline's (a one-segment path) are parsed.
+  if (t === Gst.MessageType.STATE_CHANGED && path.lastIndexOf('/') === 0) {
     const [, state] = msg.parseStateChanged();
     return { type: 'state-changed', source, path, state: Number(state) };
   }

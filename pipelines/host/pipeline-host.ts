@@ -375,7 +375,7 @@ class RecordingHost {
         // Live outputs join once the pipeline plays: an output bin added or dropped while the
         // pipeline was still on its way there (a destination refusing the connection at once)
         // failed that state change, and the recording stayed PAUSED for good.
-        if (m.path === this.pipeline.getPathString() && m.state === State.PLAYING && this.config.kind === 'composite' && !this.outputs && !this.stopping) this.startOutputs();
+        if (m.state === State.PLAYING && this.config.kind === 'composite' && !this.outputs && !this.stopping) this.startOutputs();
         return;
       case 'latency':
         // A branch added later may bring more latency; recompute so it is not dropped as late.

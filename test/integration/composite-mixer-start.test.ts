@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AFTER_FIRST_INPUT, buildComposite, VIDEO_MIXER } from '../../pipelines/builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, BACKGROUND_CAPS, buildComposite, VIDEO_MIXER } from '../../pipelines/builders/composite.pipeline';
 import { instantiate, newPipeline, sendEos, setProp, setState, State, watchBus, type BusMessage } from '../../pipelines/gst/gst';
 import type { PipelineSpec } from '../../pipelines/spec';
 import { decodeErrors, probe } from '../support/media';
@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function holdFirstInputs(spec: PipelineSpec): { spec: PipelineSpec; valves: string[] } {
   const valves: string[] = [];
   const links = spec.links.map((l) => {
-    const held = [{ input: 'bg-caps', mixer: VIDEO_MIXER }, ...AFTER_FIRST_INPUT].find((a) => a.input === l.from && a.mixer === l.to);
+    const held = [{ input: BACKGROUND_CAPS, mixer: VIDEO_MIXER }, ...AFTER_FIRST_INPUT].find((a) => a.input === l.from && a.mixer === l.to);
     if (!held) return l;
     valves.push(`${l.from}-hold`);
     return { ...l, from: `${l.from}-hold` };
