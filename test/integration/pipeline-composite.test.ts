@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { hostColour } from '../../pipelines/builders/composite.pipeline';
 import { gridTiles } from '../../pipelines/layout';
 import type { SnippetMetadata } from '../../pipelines/spool';
-import { colourDistance, hexToRgb, regionColour, type Rgb } from '../support/frames';
+import { brightBox, colourDistance, hexToRgb, regionColour, type Rgb } from '../support/frames';
 import { decodeErrors, firstVideoFrameIsKey, probe } from '../support/media';
 import { compositeConfig, hostMedia, recorder, sleep, tempSpool } from '../support/recording';
 import { sendHost, type RtpSender } from '../support/rtp-sender';
@@ -139,4 +139,12 @@ test('a host whose camera is off shows its placeholder (its colour and name), al
   const centre = regionColour(last, 1, { x: bob.x + bob.width / 2 - 20, y: bob.y + bob.height / 2 - 4, width: 40, height: 8 });
   const sum = (c: Rgb) => c[0] + c[1] + c[2];
   assert.ok(sum(centre) > sum(want('bob')) + 60, `bob's name is written over the placeholder (${centre.join(',')} vs ${want('bob').join(',')})`);
+  // Alice's placeholder was drawn again at her new tile's size, not her old frame squeezed into it
+  // (textoverlay sizes the font to the frame, so the name is smaller, with the same proportions).
+  const nameBand = (t: { x: number; y: number; width: number; height: number }) => ({ x: t.x + 8, y: t.y + t.height / 2 - 40, width: t.width - 16, height: 80 });
+  const alone = brightBox(snippets[0]!.location, 1.5, nameBand({ x: 0, y: 0, width: 640, height: 360 }));
+  const shared = brightBox(last, 1, nameBand(tiles.find((t) => t.hostId === 'alice')!));
+  const aspect = (b: { width: number; height: number }) => b.width / b.height;
+  assert.ok(alone.width >= 20 && shared.width >= 10, `alice's name is drawn alone (${alone.width}x${alone.height}) and in the half tile (${shared.width}x${shared.height})`);
+  assert.ok(Math.abs(aspect(shared) / aspect(alone) - 1) < 0.25, `alice's name keeps its proportions in the half tile (${shared.width}x${shared.height}, alone ${alone.width}x${alone.height})`);
 });

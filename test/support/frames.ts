@@ -25,6 +25,30 @@ export function regionColour(file: string, seconds: number, r: { x: number; y: n
 }
 
 /**
+ * The box around what is drawn brighter than `threshold` (0-255 luma) in a region of the frame at
+ * `seconds`: how wide and how tall a white caption is (0 by 0 when there is none).
+ */
+export function brightBox(file: string, seconds: number, r: { x: number; y: number; width: number; height: number }, threshold = 180): { width: number; height: number } {
+  const out = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-nostdin', '-ss', seconds.toFixed(3), '-i', file, '-frames:v', '1', '-vf', `crop=${r.width}:${r.height}:${r.x}:${r.y}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    { timeout: 30_000 },
+  );
+  if (out.length < r.width * r.height) throw new Error(`no frame at ${seconds} s in ${file}`);
+  let [left, right, top, bottom] = [r.width, -1, r.height, -1];
+  for (let y = 0; y < r.height; y++) {
+    for (let x = 0; x < r.width; x++) {
+      if (out[y * r.width + x]! <= threshold) continue;
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+    }
+  }
+  return right < 0 ? { width: 0, height: 0 } : { width: right - left + 1, height: bottom - top + 1 };
+}
+
+/**
  * The colour a host's camera shows in its tile around `seconds`: the central half of the tile (a
  * 4:3 camera in a 16:9 tile is pillarboxed), median of five samples 0.2 s apart so the test
  * pattern's white flash and clock text do not decide it.
