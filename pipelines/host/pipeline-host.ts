@@ -268,8 +268,9 @@ class RecordingHost {
       const n = branchNames(hostId);
       b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
       const resized = b.tile?.width !== tile.width || b.tile?.height !== tile.height;
-      // Before the pipeline plays, no placeholder frame exists yet: its caps are enough.
-      if (resized && now !== null) this.replacePlaceholder(b, tile, now);
+      // Before the pipeline plays, no placeholder frame exists yet: its caps are enough. While
+      // stopping, nothing new is built (the EOS is on its way through the mixers).
+      if (resized && now !== null && !this.stopping) this.replacePlaceholder(b, tile, now);
       else {
         if (resized) setProp(b.elements.get(n.placeholder(b.placeholderGeneration).caps), 'caps', placeholderCaps(tile, this.composite.fps));
         for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) b.timed[0].set(k, v, now);
