@@ -2,7 +2,7 @@
 // one branch per host, added and removed while the pipeline plays.
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
-//   per host: ph{n}-src videotestsrc(solid colour, ONE frame) → ph{n}-caps → ph{n}-text textoverlay(name) ─┤ (placeholder tile, held)
+//   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
 //             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
@@ -13,13 +13,6 @@
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
 // Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
-//
-// A placeholder is a still picture, so it is drawn once: its source makes one frame at the tile's
-// size and ends, and the compositor pad repeats that frame after its EOS (repeat-after-eos) for as
-// long as the recording runs. Rendered at the canvas rate it cost a streaming thread, a queue
-// thread and a text blend per host and frame, about 8% of a 9-host composite's CPU. A new tile size
-// needs a new frame: the pipeline host gives the placeholder a new source on a new compositor pad
-// (generation n in the names) and hides and releases the old one (replacePlaceholder).
 //
 // Lip sync in a tile: for the output frame at time T the compositor takes, per pad, the input
 // frame whose span contains T (sample and hold), so a tile shows its camera up to one input frame
@@ -45,7 +38,7 @@
 // down, so the videorate stays until that is understood.
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
-import { chain, type BranchSpec, type ElementSpec, type LinkSpec, type PipelineSpec, type PropValue } from '../spec';
+import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
 import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
@@ -89,8 +82,8 @@ const CANVAS_COLORIMETRY = 'colorimetry=bt601,chroma-site=jpeg';
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
-  /** The placeholder's elements; a new generation for each new tile size (see the top of this file). */
-  placeholder: (generation: number) => ({ src: `${hostId}-ph${generation}-src`, caps: `${hostId}-ph${generation}-caps`, text: `${hostId}-ph${generation}-text` }),
+  placeholderCaps: `${hostId}-ph-caps`,
+  placeholderQueue: `${hostId}-ph-queue`,
   videoCaps: `${hostId}-v-caps`,
   videoRate: `${hostId}-v-rate`,
   videoQueue: inputNames(hostId, 'video').queue,
@@ -116,7 +109,7 @@ export const AFTER_FIRST_INPUT: ReadonlyArray<{ mixer: string; input: string; pr
   { mixer: AUDIO_MIXER, input: `${SILENCE_SOURCE}-caps`, props: { 'ignore-inactive-pads': true } },
 ];
 
-export const mixerLatencyNs = (config: CompositeRecordingConfig) => (jitterLatencyMs(config) + 150) * 1_000_000;
+const mixerLatencyNs = (config: CompositeRecordingConfig) => (jitterLatencyMs(config) + 150) * 1_000_000;
 
 export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   const { width, height, fps } = config;
@@ -194,32 +187,23 @@ export function padProps(tile: Tile, layer: 'placeholder' | 'camera', cameraOn: 
   return { xpos: tile.x, ypos: tile.y, width: tile.width, height: tile.height, zorder: tile.zorder * 2 + (layer === 'camera' ? 1 : 0), alpha: shown ? 1 : 0 };
 }
 
-/**
- * A host's placeholder, its colour and name, as one frame at the tile's size: the source makes that
- * frame and ends, and the compositor pad shows it for as long as the pad exists (see the top).
- */
-export function buildPlaceholder(config: CompositeRecordingConfig, host: HostMedia, tile: Tile, generation: number): { elements: ElementSpec[]; links: LinkSpec[]; output: LinkSpec } {
-  const n = branchNames(host.hostId).placeholder(generation);
-  const elements: ElementSpec[] = [
-    { name: n.src, factory: 'videotestsrc', props: { 'is-live': true, 'num-buffers': 1, pattern: 'solid-color', 'foreground-color': hostColour(host.hostId) } },
-    { name: n.caps, factory: 'capsfilter', props: { caps: placeholderCaps(tile, config.fps) } },
-    {
-      name: n.text,
-      factory: 'textoverlay',
-      props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
-    },
-  ];
-  return {
-    elements,
-    links: chain(elements.map((e) => e.name)),
-    output: { from: n.text, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { ...padProps(tile, 'placeholder', host.camera), 'repeat-after-eos': true } },
-  };
-}
-
 export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedia, tile: Tile): BranchSpec {
   const id = host.hostId;
   const n = branchNames(id);
-  const placeholder = buildPlaceholder(config, host, tile, 0);
+  const placeholder: ElementSpec[] = [
+    { name: `${id}-ph-src`, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'solid-color', 'foreground-color': hostColour(id) } },
+    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: placeholderCaps(tile, config.fps) } },
+    {
+      name: `${id}-ph-text`,
+      factory: 'textoverlay',
+      props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
+    },
+    // A still picture: a few frames of it queued are enough (a full second of them cost 10-15 MB at 4 hosts).
+    // Drawn once instead (one frame, repeated by the compositor pad after its EOS, a new source and
+    // pad per tile size) it cost 8-13% less CPU but leaked: each new textoverlay makes its own Pango
+    // font map, about 0.3 MB that stayed, 50 MB over 120 layout changes (bench:layout; README).
+    { ...queue(n.placeholderQueue, 300), props: { ...queue(n.placeholderQueue, 300).props, leaky: 'downstream' } },
+  ];
   const decode: ElementSpec[] =
     host.video.codec === 'H264'
       ? [{ name: `${id}-v-parse`, factory: 'h264parse' }, { name: `${id}-v-dec`, factory: 'avdec_h264' }]
@@ -248,10 +232,10 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   ];
   return {
     hostId: id,
-    elements: [...placeholder.elements, ...video, ...audio],
-    links: [...placeholder.links, ...chain(video.map((e) => e.name)), ...chain(audio.map((e) => e.name))],
+    elements: [...placeholder, ...video, ...audio],
+    links: [...chain(placeholder.map((e) => e.name)), ...chain(video.map((e) => e.name)), ...chain(audio.map((e) => e.name))],
     outputs: [
-      placeholder.output,
+      { from: n.placeholderQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'placeholder', host.camera) },
       { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
       { from: n.audioQueue, to: AUDIO_MIXER, toPad: 'sink_%u' },
     ],

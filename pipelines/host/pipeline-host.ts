@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, buildPlaceholder, branchNames, mixerLatencyNs, padProps, placeholderCaps, tileCaps, TILE_INPUT_FPS, VIDEO_MIXER } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, placeholderCaps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
 import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
@@ -89,16 +89,6 @@ interface Branch {
   cameraOffAtNs?: number;
   /** Removes the probe waiting for that frame. */
   stopWaitingForCamera?: () => void;
-  /** Composite: the placeholder's generation (a new one per tile size, see replacePlaceholder). */
-  placeholderGeneration: number;
-  /** Placeholders of earlier tile sizes, hidden and waiting to be released. */
-  retiring: RetiredPlaceholder[];
-}
-
-interface RetiredPlaceholder {
-  pad: GstObject;
-  elements: GstObject[];
-  timer?: NodeJS.Timeout;
 }
 
 class RecordingHost {
@@ -111,6 +101,7 @@ class RecordingHost {
   private readonly mixerProbes: Array<() => void> = [];
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  private collectPending = false;
   private stopTimer: NodeJS.Timeout | null = null;
   private stopStartedAt: number | null = null;
   private stopReason = '';
@@ -171,7 +162,7 @@ class RecordingHost {
   }
 
   private newBranch(host: HostMedia, elements: Map<string, GstObject>, pads: GstObject[]): Branch {
-    return { host, elements, pads, lastPackets: 0, lastPacketAt: Date.now(), silent: false, cameraFlowing: false, placeholderGeneration: 0, retiring: [] };
+    return { host, elements, pads, lastPackets: 0, lastPacketAt: Date.now(), silent: false, cameraFlowing: false };
   }
 
   private ports(hostId: string): InputPorts {
@@ -235,25 +226,38 @@ class RecordingHost {
         const done = b.pads.every((p) => (typeof p.isEos === 'function' ? p.isEos() : true));
         if (!done && Date.now() < deadline) return;
         clearInterval(poll);
-        for (const r of [...b.retiring]) this.releasePlaceholder(b, r);
-        this.release(b.pads, [...b.elements.values()]);
+        for (const pad of b.pads) {
+          const peer = pad.getPeer();
+          if (peer) peer.unlink(pad);
+          pad.getParentElement().releaseRequestPad(pad);
+        }
+        for (const el of b.elements.values()) {
+          el.setLockedState(true);
+          setState(el, State.NULL);
+          this.pipeline.remove(el);
+        }
+        this.collectSoon();
         resolve();
       }, 50);
     });
   }
 
-  /** Releases compositor/mixer request pads and takes elements out of the running pipeline. */
-  private release(pads: GstObject[], elements: GstObject[]): void {
-    for (const pad of pads) {
-      const peer = pad.getPeer();
-      if (peer) peer.unlink(pad);
-      pad.getParentElement().releaseRequestPad(pad);
-    }
-    for (const el of elements) {
-      el.setLockedState(true);
-      setState(el, State.NULL);
-      this.pipeline.remove(el);
-    }
+  /**
+   * Elements and pads taken out of the pipeline are freed only when V8 collects their JS wrappers,
+   * and V8 does not count the native memory behind them, so it may not collect for a long time
+   * (replacing placeholders at every layout change, a design tried and withdrawn, grew the host by
+   * 142 MB over 200 changes without this). So a collection follows a release, at most one per
+   * event-loop turn (a few milliseconds: the host's JS heap is small). Needs `--expose-gc`
+   * (HOST_NODE_FLAGS).
+   */
+  private collectSoon(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (this.collectPending || typeof gc !== 'function') return;
+    this.collectPending = true;
+    setImmediate(() => {
+      this.collectPending = false;
+      gc();
+    });
   }
 
   private applyLayout(): void {
@@ -267,52 +271,16 @@ class RecordingHost {
       const tile = tiles.get(hostId)!;
       const n = branchNames(hostId);
       b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
-      const resized = b.tile?.width !== tile.width || b.tile?.height !== tile.height;
-      // Before the pipeline plays, no placeholder frame exists yet: its caps are enough. While
-      // stopping, nothing new is built (the EOS is on its way through the mixers).
-      if (resized && now !== null && !this.stopping) this.replacePlaceholder(b, tile, now);
-      else {
-        if (resized) setProp(b.elements.get(n.placeholder(b.placeholderGeneration).caps), 'caps', placeholderCaps(tile, this.composite.fps));
-        for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) b.timed[0].set(k, v, now);
-      }
-      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera && b.cameraFlowing))) b.timed[1].set(k, v, now);
+      const [ph, cam] = b.timed;
+      for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) ph.set(k, v, now);
+      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera && b.cameraFlowing))) cam.set(k, v, now);
       // Only on a size change: a caps change renegotiates the branch.
-      if (resized) setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
+      if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
+        setProp(b.elements.get(n.placeholderCaps), 'caps', placeholderCaps(tile, this.composite.fps));
+        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
+      }
       b.tile = tile;
     }
-  }
-
-  /**
-   * A placeholder is one frame at its tile's size (composite.pipeline.ts), so a new size takes a
-   * new frame: a new source on a new compositor pad, already at the new tile, whose frame is made
-   * now and so shows from now on. The old pad is hidden from `atNs` and released once the
-   * compositor has rendered past that (it renders its latency behind).
-   */
-  private replacePlaceholder(b: Branch, tile: Tile, atNs: number): void {
-    const c = this.composite;
-    const old = b.placeholderGeneration;
-    const oldNames = branchNames(b.host.hostId).placeholder(old);
-    const retired: RetiredPlaceholder = { pad: b.pads[0]!, elements: Object.values(oldNames).map((name) => b.elements.get(name)).filter(Boolean) };
-    b.timed![0].set('alpha', 0, atNs);
-    b.placeholderGeneration = old + 1;
-    const spec = buildPlaceholder(c, b.host, tile, b.placeholderGeneration);
-    const { elements } = instantiate(this.pipeline, { elements: spec.elements, links: spec.links }, (name) => this.find(name));
-    const pad = link(elements.get(spec.output.from), this.find(VIDEO_MIXER), spec.output)!;
-    for (const e of [...spec.elements].reverse()) elements.get(e.name).syncStateWithParent();
-    for (const name of Object.values(oldNames)) b.elements.delete(name);
-    for (const [name, el] of elements) b.elements.set(name, el);
-    b.pads[0] = pad;
-    b.timed![0] = new TimedProps(pad);
-    b.retiring.push(retired);
-    retired.timer = setTimeout(() => this.releasePlaceholder(b, retired), mixerLatencyNs(c) / 1_000_000 + 1000);
-  }
-
-  private releasePlaceholder(b: Branch, r: RetiredPlaceholder): void {
-    const i = b.retiring.indexOf(r);
-    if (i < 0 || this.stopping) return;
-    clearTimeout(r.timer);
-    b.retiring.splice(i, 1);
-    this.release([r.pad], r.elements);
   }
 
   /** Shows the camera layer from the running time of its next frame (see `Branch.cameraFlowing`). */
@@ -703,10 +671,7 @@ class RecordingHost {
     // while the pipeline goes down.
     this.dropGateProbe();
     for (const drop of this.mixerProbes) drop();
-    for (const b of this.branches.values()) {
-      this.stopWaitingForCamera(b);
-      for (const r of b.retiring) clearTimeout(r.timer);
-    }
+    for (const b of this.branches.values()) this.stopWaitingForCamera(b);
     this.stopStartedAt = Date.now();
     this.stopTimer = setTimeout(() => this.forceStop(), this.config.stopTimeoutMs);
     // EOS into every source; the sinks finalise the open snippet and the bus reports EOS.

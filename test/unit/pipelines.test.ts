@@ -62,12 +62,9 @@ test('composite tiles keep the camera rate (one frame choice, in the compositor)
   const caps = (name: string) => String(branch.elements.find((e) => e.name === name)!.props!.caps);
   assert.match(caps(branchNames('x').videoCaps), new RegExp(`width=320,height=360,.*framerate=${TILE_INPUT_FPS}/1`));
   assert.notEqual(TILE_INPUT_FPS, comp.fps, 'not resampled to the canvas rate in the branch');
-  // a placeholder is one frame, held by its compositor pad: no queue of identical frames
-  const ph = branchNames('x').placeholder(0);
-  assert.equal(branch.elements.find((e) => e.name === ph.src)!.props!['num-buffers'], 1);
-  assert.ok(!branch.elements.some((e) => e.name.includes('-ph') && e.factory === 'queue'));
-  const phOut = branch.outputs.find((o) => o.from === ph.text)!;
-  assert.equal(phOut.toPadProps!['repeat-after-eos'], true, 'the compositor repeats it after its EOS');
+  const phQueue = branch.elements.find((e) => e.name === branchNames('x').placeholderQueue)!;
+  assert.equal(phQueue.props!['max-size-time'], 300_000_000, 'a still picture needs few queued frames');
+  assert.equal(phQueue.props!.leaky, 'downstream');
   assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'audio').count && e.factory === 'identity'), 'audio frame counter');
   assert.ok(!buildComposite(comp).elements.some((e) => e.name === AUDIO_GATE), 'the composite has video from the start: no gate');
 });
