@@ -6,11 +6,11 @@
 // changes' memory.
 //
 //   npm run bench:layout -- --changes 120 --interval-ms 500
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Layout } from '../pipelines/config';
 import { compositeConfig, hostMedia, recorder, sleep, tempSpool } from '../test/support/recording';
 import { sendHost } from '../test/support/rtp-sender';
+import { peakRssMb, procStatus } from './media-proc';
 
 interface Sample {
   threads: number;
@@ -18,9 +18,7 @@ interface Sample {
 }
 
 function sample(pid: number): Sample {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { threads: field('Threads'), rssMb: field('VmRSS') / 1024 };
+  return { threads: procStatus(pid, 'Threads') ?? NaN, rssMb: (procStatus(pid, 'VmRSS') ?? NaN) / 1024 };
 }
 
 interface Run {
@@ -41,17 +39,16 @@ async function run(label: string, changes: number, intervalMs: number, steps: nu
     try {
       await sleep(4000);
       const before = sample(ready.pid);
-      const peak = { ...before };
+      let peakThreads = before.threads;
       const layouts: Layout[] = [{ kind: 'spotlight', spotlightHostId: 'alice' }, { kind: 'grid' }];
       for (let i = 0; i < steps; i++) {
         if (i < changes) sup.send({ type: 'set-layout', layout: layouts[i % 2]! });
         await sleep(intervalMs);
-        const now = sample(ready.pid);
-        peak.threads = Math.max(peak.threads, now.threads);
-        peak.rssMb = Math.max(peak.rssMb, now.rssMb);
+        peakThreads = Math.max(peakThreads, sample(ready.pid).threads);
       }
       await sleep(3000);
       const settled = sample(ready.pid);
+      const peak = { threads: peakThreads, rssMb: peakRssMb(ready.pid) ?? NaN };
       const exit = await sup.stop('bench done', 20_000);
       const problems = events.filter((e) => e.type === 'error' || e.type === 'warning').length;
       return { label, before, peak, settled, clean: exit.clean, problems };
@@ -65,7 +62,7 @@ async function run(label: string, changes: number, intervalMs: number, steps: nu
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { changes: { type: 'string', default: '200' }, 'interval-ms': { type: 'string', default: '100' } } });
+  const { values } = parseArgs({ options: { changes: { type: 'string', default: '120' }, 'interval-ms': { type: 'string', default: '500' } } });
   const changes = Number(values.changes);
   const intervalMs = Number(values['interval-ms']);
   if (!(changes >= 1 && changes <= 10_000)) throw new Error(`--changes must be 1..10000, got "${values.changes}"`);

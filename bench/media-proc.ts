@@ -58,14 +58,20 @@ export function treeCpuSeconds(pid: number): number | undefined {
   return processTree(pid).reduce((sum, p) => sum + (processCpuSeconds(p) ?? 0), 0);
 }
 
-/** VmHWM (peak resident set) of one process, in MB. */
-export function peakRssMb(pid: number): number | undefined {
+/** One numeric field of `/proc/{pid}/status` (`VmHWM`, `VmRSS` in kB, `Threads`); undefined when the process is gone. */
+export function procStatus(pid: number, field: string): number | undefined {
   try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
+    const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** VmHWM (peak resident set) of one process, in MB. */
+export function peakRssMb(pid: number): number | undefined {
+  const kb = procStatus(pid, 'VmHWM');
+  return kb === undefined ? undefined : kb / 1024;
 }
 
 /** CPU seconds of each live thread of one process, by thread id, with the thread's name (comm). */

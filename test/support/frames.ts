@@ -13,13 +13,20 @@ export function hexToRgb(hex: string): Rgb {
 /** Largest per-channel difference. */
 export const colourDistance = (a: Rgb, b: Rgb) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
 
-/** Mean colour of a region of the frame shown at `seconds` (decoded by ffmpeg, averaged by scaling to 1x1). */
-export function regionColour(file: string, seconds: number, r: { x: number; y: number; width: number; height: number }): Rgb {
-  const out = execFileSync(
+type Region = { x: number; y: number; width: number; height: number };
+
+/** The raw pixels of a region of the frame shown at `seconds`, decoded by ffmpeg (`then`: more filters after the crop). */
+function regionPixels(file: string, seconds: number, r: Region, pixFmt: 'rgb24' | 'gray', then = ''): Buffer {
+  return execFileSync(
     'ffmpeg',
-    ['-v', 'error', '-nostdin', '-ss', seconds.toFixed(3), '-i', file, '-frames:v', '1', '-vf', `crop=${r.width}:${r.height}:${r.x}:${r.y},scale=1:1:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    ['-v', 'error', '-nostdin', '-ss', seconds.toFixed(3), '-i', file, '-frames:v', '1', '-vf', `crop=${r.width}:${r.height}:${r.x}:${r.y}${then}`, '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'],
     { timeout: 30_000 },
   );
+}
+
+/** Mean colour of a region of the frame shown at `seconds` (decoded by ffmpeg, averaged by scaling to 1x1). */
+export function regionColour(file: string, seconds: number, r: Region): Rgb {
+  const out = regionPixels(file, seconds, r, 'rgb24', ',scale=1:1:flags=area');
   if (out.length < 3) throw new Error(`no frame at ${seconds} s in ${file}`);
   return [out[0]!, out[1]!, out[2]!];
 }
@@ -28,12 +35,8 @@ export function regionColour(file: string, seconds: number, r: { x: number; y: n
  * The box around what is drawn brighter than `threshold` (0-255 luma) in a region of the frame at
  * `seconds`: how wide and how tall a white caption is (0 by 0 when there is none).
  */
-export function brightBox(file: string, seconds: number, r: { x: number; y: number; width: number; height: number }, threshold = 180): { width: number; height: number } {
-  const out = execFileSync(
-    'ffmpeg',
-    ['-v', 'error', '-nostdin', '-ss', seconds.toFixed(3), '-i', file, '-frames:v', '1', '-vf', `crop=${r.width}:${r.height}:${r.x}:${r.y}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
-    { timeout: 30_000 },
-  );
+export function brightBox(file: string, seconds: number, r: Region, threshold = 180): { width: number; height: number } {
+  const out = regionPixels(file, seconds, r, 'gray');
   if (out.length < r.width * r.height) throw new Error(`no frame at ${seconds} s in ${file}`);
   let [left, right, top, bottom] = [r.width, -1, r.height, -1];
   for (let y = 0; y < r.height; y++) {
