@@ -2,7 +2,8 @@
 // one branch per host, added and removed while the pipeline plays.
 //
 //   bg videotestsrc(black, live) → bg-caps ─────────────────────────────┐
-//   per host: ph videotestsrc(solid colour) → ph-caps → ph-text textoverlay(name) → ph-queue ─┤ (placeholder tile)
+//   per host: ph-src videotestsrc(solid colour, ONE frame, 16x16) → ph-caps ─────────────────┤ (placeholder: fill, held, scaled to the tile)
+//             ph-label-src videotestsrc(solid colour, ONE frame, 640x48) → ph-label-caps → ph-text textoverlay(name) ─┤ (its name strip, held)
 //             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
 //               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
@@ -13,6 +14,17 @@
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
 // Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
+//
+// A placeholder (a host's colour and name while the camera is off) is a still picture, so it is
+// drawn once, when the host joins, and never again: two one-frame sources whose compositor pads
+// repeat their frame after its EOS (repeat-after-eos). The fill is 16x16 of the host's colour,
+// scaled to the tile by the compositor (nearest neighbour: a solid colour stays exact); the name is
+// written once on a strip of that colour as wide as the canvas (LABEL_WIDTH x LABEL_HEIGHT) and
+// scaled with the tile's width, as textoverlay sizes its font to the frame's width. A layout change
+// is then only pad properties: no new element (each new textoverlay made its own Pango font map,
+// which leaked, see the README), no caps change. The compositor converts a placeholder only while
+// it shows (it skips a pad with alpha 0 or covered by an opaque camera). Rendered at the canvas
+// rate, as before, each host cost a source thread, a queue thread and a text blend per frame.
 //
 // Lip sync in a tile: for the output frame at time T the compositor takes, per pad, the input
 // frame whose span contains T (sample and hold), so a tile shows its camera up to one input frame
@@ -82,8 +94,9 @@ const CANVAS_COLORIMETRY = 'colorimetry=bt601,chroma-site=jpeg';
 
 /** Names of a host branch's elements that the host adjusts at run time. */
 export const branchNames = (hostId: string) => ({
-  placeholderCaps: `${hostId}-ph-caps`,
-  placeholderQueue: `${hostId}-ph-queue`,
+  placeholderSource: `${hostId}-ph-src`,
+  labelSource: `${hostId}-ph-label-src`,
+  labelText: `${hostId}-ph-text`,
   videoCaps: `${hostId}-v-caps`,
   videoRate: `${hostId}-v-rate`,
   videoQueue: inputNames(hostId, 'video').queue,
@@ -178,31 +191,56 @@ export function hostColour(hostId: string): number {
 
 export const tileCaps = (tile: Tile, fps?: number) =>
   `video/x-raw,width=${tile.width},height=${tile.height},pixel-aspect-ratio=1/1${fps ? `,framerate=${fps}/1` : ''}`;
-/** A placeholder tile is drawn in the canvas's own format, so the compositor blends it without converting it. */
-export const placeholderCaps = (tile: Tile, fps: number) => `${tileCaps(tile, fps)},format=I420,${CANVAS_COLORIMETRY}`;
+/** A placeholder is drawn in the canvas's own format, so the compositor only scales and blends it. */
+const stillCaps = (width: number, height: number, fps: number) =>
+  `video/x-raw,width=${width},height=${height},pixel-aspect-ratio=1/1,framerate=${fps}/1,format=I420,${CANVAS_COLORIMETRY}`;
+/** The placeholder's fill: a solid colour, so any size will do; the compositor scales it to the tile. */
+export const PLACEHOLDER_FILL_SIZE = 16;
+/**
+ * The name strip as drawn, for a tile this wide (textoverlay's font size is relative to a 640-pixel
+ * frame); a narrower tile shows it scaled by its width. Two lines of a long name fit.
+ */
+export const LABEL_WIDTH = 640;
+export const LABEL_HEIGHT = 48;
+/** The fill is a solid colour: nearest-neighbour scaling keeps it exact and costs least. */
+const FILL_CONVERTER = 'GstVideoConverter, GstVideoConverter.resampler-method=(GstVideoResamplerMethod)nearest';
 
-/** Compositor pad properties for a tile; the camera pad is hidden (alpha 0) while the camera is off. */
-export function padProps(tile: Tile, layer: 'placeholder' | 'camera', cameraOn: boolean) {
-  const shown = tile.visible && (layer === 'placeholder' || cameraOn);
-  return { xpos: tile.x, ypos: tile.y, width: tile.width, height: tile.height, zorder: tile.zorder * 2 + (layer === 'camera' ? 1 : 0), alpha: shown ? 1 : 0 };
+/** The layers of a host's tile, bottom to top; also the order of its compositor pads. */
+export const TILE_LAYERS = ['placeholder', 'label', 'camera'] as const;
+export type TileLayer = (typeof TILE_LAYERS)[number];
+
+const evenFloor = (n: number) => Math.floor(n / 2) * 2;
+
+/** Where the name strip goes in a tile: the tile's width, centred vertically. */
+export function labelRect(tile: Tile): { x: number; y: number; width: number; height: number } {
+  const height = Math.min(tile.height, Math.max(2, evenFloor((LABEL_HEIGHT * tile.width) / LABEL_WIDTH)));
+  return { x: tile.x, y: tile.y + evenFloor((tile.height - height) / 2), width: tile.width, height };
+}
+
+/** Compositor pad properties for a layer of a tile; the camera layer is hidden (alpha 0) while the camera is off. */
+export function padProps(tile: Tile, layer: TileLayer, cameraOn: boolean) {
+  const shown = tile.visible && (layer !== 'camera' || cameraOn);
+  const rect = layer === 'label' ? labelRect(tile) : tile;
+  return { xpos: rect.x, ypos: rect.y, width: rect.width, height: rect.height, zorder: tile.zorder * TILE_LAYERS.length + TILE_LAYERS.indexOf(layer), alpha: shown ? 1 : 0 };
 }
 
 export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedia, tile: Tile): BranchSpec {
   const id = host.hostId;
   const n = branchNames(id);
+  // Drawn once, at the join (see the top of this file): one frame each, held by the compositor pads.
+  const still = { 'is-live': true, 'num-buffers': 1, pattern: 'solid-color', 'foreground-color': hostColour(id) };
   const placeholder: ElementSpec[] = [
-    { name: `${id}-ph-src`, factory: 'videotestsrc', props: { 'is-live': true, pattern: 'solid-color', 'foreground-color': hostColour(id) } },
-    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: placeholderCaps(tile, config.fps) } },
+    { name: n.placeholderSource, factory: 'videotestsrc', props: still },
+    { name: `${id}-ph-caps`, factory: 'capsfilter', props: { caps: stillCaps(PLACEHOLDER_FILL_SIZE, PLACEHOLDER_FILL_SIZE, config.fps) } },
+  ];
+  const label: ElementSpec[] = [
+    { name: n.labelSource, factory: 'videotestsrc', props: still },
+    { name: `${id}-ph-label-caps`, factory: 'capsfilter', props: { caps: stillCaps(LABEL_WIDTH, LABEL_HEIGHT, config.fps) } },
     {
-      name: `${id}-ph-text`,
+      name: n.labelText,
       factory: 'textoverlay',
       props: { text: host.displayName, valignment: 'center', halignment: 'center', 'font-desc': 'Sans Bold 14', 'shaded-background': false },
     },
-    // A still picture: a few frames of it queued are enough (a full second of them cost 10-15 MB at 4 hosts).
-    // Drawn once instead (one frame, repeated by the compositor pad after its EOS, a new source and
-    // pad per tile size) it cost 8-13% less CPU but leaked: each new textoverlay makes its own Pango
-    // font map, about 0.3 MB that stayed, 50 MB over 120 layout changes (bench:layout; README).
-    { ...queue(n.placeholderQueue, 300), props: { ...queue(n.placeholderQueue, 300).props, leaky: 'downstream' } },
   ];
   const decode: ElementSpec[] =
     host.video.codec === 'H264'
@@ -232,10 +270,17 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   ];
   return {
     hostId: id,
-    elements: [...placeholder, ...video, ...audio],
-    links: [...chain(placeholder.map((e) => e.name)), ...chain(video.map((e) => e.name)), ...chain(audio.map((e) => e.name))],
+    elements: [...placeholder, ...label, ...video, ...audio],
+    links: [...[placeholder, label, video, audio].flatMap((part) => chain(part.map((e) => e.name)))],
+    // In TILE_LAYERS order, then the audio.
     outputs: [
-      { from: n.placeholderQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'placeholder', host.camera) },
+      {
+        from: placeholder[placeholder.length - 1]!.name,
+        to: VIDEO_MIXER,
+        toPad: 'sink_%u',
+        toPadProps: { ...padProps(tile, 'placeholder', host.camera), 'repeat-after-eos': true, 'converter-config': FILL_CONVERTER },
+      },
+      { from: n.labelText, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { ...padProps(tile, 'label', host.camera), 'repeat-after-eos': true } },
       { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
       { from: n.audioQueue, to: AUDIO_MIXER, toPad: 'sink_%u' },
     ],

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompositeRecordingConfig, HostMedia, Layout, RecordingConfig } from '../config';
 import type { BranchStats, HostCommand, HostEvent, InputPorts, PipelineStats } from '../protocol';
-import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, placeholderCaps, tileCaps, TILE_INPUT_FPS } from '../builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, buildComposite, buildHostBranch, branchNames, padProps, tileCaps, TILE_INPUT_FPS, TILE_LAYERS } from '../builders/composite.pipeline';
 import { buildIndividual, transcodeRateName } from '../builders/individual.pipeline';
 import { AUDIO_GATE, DEFAULT_STATS_INTERVAL_MS, inputNames, jitterLatencyMs, OUTPUT_RATE, SINK } from '../builders/common';
 import { ActiveSpeakerPicker, layoutTiles, type Tile } from '../layout';
@@ -67,14 +67,14 @@ function exitAfterFlush(code: number): void {
 interface Branch {
   host: HostMedia;
   elements: Map<string, GstObject>;
-  /** Aggregator sink pads: placeholder, camera, audio (composite). */
+  /** Aggregator sink pads: the tile's layers in TILE_LAYERS order (placeholder, label, camera), then the audio (composite). */
   pads: GstObject[];
   lastPackets: number;
   lastPacketAt: number;
   silent: boolean;
   tile?: Tile;
-  /** The placeholder's and the camera's compositor pad properties, changed at a running time. */
-  timed?: [TimedProps, TimedProps];
+  /** The tile's layers' compositor pad properties (TILE_LAYERS order), changed at a running time. */
+  timed?: TimedProps[];
   /**
    * Composite: the camera layer has had a frame since the camera came on (or the host joined). It
    * is shown from that frame's running time: the compositor takes the first frame after a gap for
@@ -90,6 +90,8 @@ interface Branch {
   /** Removes the probe waiting for that frame. */
   stopWaitingForCamera?: () => void;
 }
+
+const CAMERA_LAYER = TILE_LAYERS.indexOf('camera');
 
 class RecordingHost {
   private pipeline: GstObject;
@@ -270,15 +272,13 @@ class RecordingHost {
     for (const [hostId, b] of this.branches) {
       const tile = tiles.get(hostId)!;
       const n = branchNames(hostId);
-      b.timed ??= [new TimedProps(b.pads[0]), new TimedProps(b.pads[1])];
-      const [ph, cam] = b.timed;
-      for (const [k, v] of Object.entries(padProps(tile, 'placeholder', b.host.camera))) ph.set(k, v, now);
-      for (const [k, v] of Object.entries(padProps(tile, 'camera', b.host.camera && b.cameraFlowing))) cam.set(k, v, now);
-      // Only on a size change: a caps change renegotiates the branch.
-      if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) {
-        setProp(b.elements.get(n.placeholderCaps), 'caps', placeholderCaps(tile, this.composite.fps));
-        setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
-      }
+      b.timed ??= TILE_LAYERS.map((_, i) => new TimedProps(b.pads[i]));
+      // The placeholder and its name are drawn once and scaled by the compositor: only pad properties change.
+      TILE_LAYERS.forEach((layer, i) => {
+        for (const [k, v] of Object.entries(padProps(tile, layer, b.host.camera && b.cameraFlowing))) b.timed![i]!.set(k, v, now);
+      });
+      // Only on a size change: a caps change renegotiates the camera branch.
+      if (b.tile?.width !== tile.width || b.tile?.height !== tile.height) setProp(b.elements.get(n.videoCaps), 'caps', tileCaps(tile, TILE_INPUT_FPS));
       b.tile = tile;
     }
   }
@@ -286,14 +286,14 @@ class RecordingHost {
   /** Shows the camera layer from the running time of its next frame (see `Branch.cameraFlowing`). */
   private waitForCamera(b: Branch): void {
     this.stopWaitingForCamera(b);
-    const pad = b.pads[1];
+    const pad = b.pads[CAMERA_LAYER];
     if (!pad) return;
     const show = (runningNs: number | null) => {
       b.stopWaitingForCamera = undefined;
       if (this.stopping || this.branches.get(b.host.hostId) !== b || !b.host.camera) return;
       b.cameraFlowing = true;
       const at = runningNs ?? runningTimeNs(this.pipeline);
-      const cam = b.timed?.[1];
+      const cam = b.timed?.[CAMERA_LAYER];
       if (b.tile && cam) for (const [k, v] of Object.entries(padProps(b.tile, 'camera', true))) cam.set(k, v, at);
     };
     b.stopWaitingForCamera = onFirstBuffer(pad, show, b.cameraOffAtNs);

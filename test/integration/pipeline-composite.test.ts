@@ -118,9 +118,9 @@ test('a host whose camera is off shows its placeholder (its colour and name), al
   const added = await sup.next('input-added', 10_000);
   senders.push(sendHost({ videoPort: added.inputs.video!.rtpPort, audioPort: added.inputs.audio!.rtpPort, videoCodec: 'VP8' }));
   await sup.next('fragment-closed', 15_000, (e) => e.sequence === 2);
-  // Layout changes in quick succession, each a new tile size for both placeholders (their caps
-  // change while the last change is still being rendered), ending in the grid that the checks
-  // below look at.
+  // Layout changes in quick succession, each a new tile size for both placeholders (their pads'
+  // sizes change while the last change is still being rendered), ending in the grid that the
+  // checks below look at.
   for (const layout of [{ kind: 'spotlight', spotlightHostId: 'alice' }, { kind: 'spotlight', spotlightHostId: 'bob' }, { kind: 'grid' }, { kind: 'spotlight', spotlightHostId: 'alice' }, { kind: 'grid' }] as const) {
     sup.send({ type: 'set-layout', layout });
     await sleep(300);
@@ -149,8 +149,8 @@ test('a host whose camera is off shows its placeholder (its colour and name), al
   const centre = regionColour(last, 1, { x: bob.x + bob.width / 2 - 20, y: bob.y + bob.height / 2 - 4, width: 40, height: 8 });
   const sum = (c: Rgb) => c[0] + c[1] + c[2];
   assert.ok(sum(centre) > sum(want('bob')) + 60, `bob's name is written over the placeholder (${centre.join(',')} vs ${want('bob').join(',')})`);
-  // Alice's placeholder is drawn at her new tile's size, not her old frame squeezed into it
-  // (textoverlay sizes the font to the frame, so the name is smaller, with the same proportions).
+  // Alice's name is scaled with her tile's width, not squeezed into it: smaller, with the same
+  // proportions (a placeholder drawn at the canvas size and stretched to the tile would not be).
   const nameBand = (t: { x: number; y: number; width: number; height: number }) => ({ x: t.x + 8, y: t.y + t.height / 2 - 40, width: t.width - 16, height: 80 });
   const alone = brightBox(snippets[0]!.location, 1.5, nameBand({ x: 0, y: 0, width: 640, height: 360 }));
   const shared = brightBox(last, 1, nameBand(tiles.find((t) => t.hostId === 'alice')!));

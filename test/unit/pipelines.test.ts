@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, padProps, TILE_INPUT_FPS, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
+import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, LABEL_HEIGHT, LABEL_WIDTH, labelRect, padProps, TILE_INPUT_FPS, TILE_LAYERS, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
 import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, SINK } from '../../pipelines/builders/common';
 import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
@@ -62,9 +62,6 @@ test('composite tiles keep the camera rate (one frame choice, in the compositor)
   const caps = (name: string) => String(branch.elements.find((e) => e.name === name)!.props!.caps);
   assert.match(caps(branchNames('x').videoCaps), new RegExp(`width=320,height=360,.*framerate=${TILE_INPUT_FPS}/1`));
   assert.notEqual(TILE_INPUT_FPS, comp.fps, 'not resampled to the canvas rate in the branch');
-  const phQueue = branch.elements.find((e) => e.name === branchNames('x').placeholderQueue)!;
-  assert.equal(phQueue.props!['max-size-time'], 300_000_000, 'a still picture needs few queued frames');
-  assert.equal(phQueue.props!.leaky, 'downstream');
   assert.ok(branch.elements.some((e) => e.name === inputNames('x', 'audio').count && e.factory === 'identity'), 'audio frame counter');
   assert.ok(!buildComposite(comp).elements.some((e) => e.name === AUDIO_GATE), 'the composite has video from the start: no gate');
 });
@@ -113,9 +110,41 @@ test('spotlight shows one host; active speaker puts the speaker large', () => {
   const sp = speakerTiles(['a', 'b', 'c'], 640, 360, 'c');
   const big = sp.find((t) => t.hostId === 'c')!;
   assert.ok(sp.every((t) => t.hostId === 'c' || t.width * t.height < big.width * big.height));
-  // The camera layer hides (alpha 0) while the camera is off; the placeholder under it stays.
+  // The camera layer hides (alpha 0) while the camera is off; the placeholder and its name under it stay.
   assert.equal(padProps(big, 'camera', false).alpha, 0);
   assert.equal(padProps(big, 'placeholder', false).alpha, 1);
+  assert.equal(padProps(big, 'label', false).alpha, 1);
+});
+
+test('a placeholder is drawn once: one frame per source, held by its compositor pad, scaled to the tile; layout changes are pad properties', () => {
+  const comp = compositeConfig('/s', [], { fps: 15 });
+  const [wide, narrow] = [gridTiles(['x'], 640, 360)[0]!, gridTiles(['x', 'y', 'z', 'w', 'v'], 640, 360)[0]!];
+  const branch = buildHostBranch(comp, hostMedia('x', 'VP8', { camera: false }), wide);
+  const n = branchNames('x');
+  for (const src of [n.placeholderSource, n.labelSource]) {
+    const el = branch.elements.find((e) => e.name === src)!;
+    assert.equal(el.factory, 'videotestsrc');
+    assert.equal(el.props!['num-buffers'], 1, `${src} makes one frame`);
+  }
+  assert.ok(!branch.elements.some((e) => e.factory === 'queue' && e.name.includes('-ph-')), 'no queue of identical frames');
+  const [fill, label, camera] = branch.outputs;
+  for (const o of [fill!, label!]) assert.equal(o.toPadProps!['repeat-after-eos'], true);
+  assert.equal(branch.outputs[0]!.from, `x-ph-caps`);
+  assert.equal(label!.from, n.labelText);
+  assert.equal(camera!.from, n.videoQueue);
+  assert.match(String(fill!.toPadProps!['converter-config']), /nearest/, 'a solid colour scales exactly by nearest neighbour');
+  // Layers bottom to top: fill, name, camera; the fill covers the tile.
+  const z = TILE_LAYERS.map((l) => padProps(wide, l, true).zorder);
+  assert.deepEqual([...z].sort((a, b) => a - b), z);
+  assert.ok(z[0]! > 0, 'above the background');
+  assert.deepEqual(padProps(narrow, 'placeholder', false), { xpos: narrow.x, ypos: narrow.y, width: narrow.width, height: narrow.height, zorder: z[0], alpha: 1 });
+  // The name strip keeps its proportions: the tile's width, its height scaled by as much, centred.
+  for (const t of [wide, narrow]) {
+    const r = labelRect(t);
+    assert.equal(r.width, t.width);
+    assert.ok(Math.abs(r.height / r.width - LABEL_HEIGHT / LABEL_WIDTH) < 2 / r.width, `strip ${r.width}x${r.height}`);
+    assert.ok(Math.abs(r.y + r.height / 2 - (t.y + t.height / 2)) <= 1, 'centred');
+  }
 });
 
 test('active speaker changes only after a louder host leads for the hold time', () => {
