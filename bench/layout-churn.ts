@@ -1,9 +1,9 @@
 // bench:layout — the composite's pipeline host under layout changes: peak and settled memory and
 // thread count while the layout flips between a spotlight and the grid (every flip gives both
-// hosts' tiles a new size: new placeholder and tile caps), beside the same recording left alone
-// for the same time in the same run. It found the leak of placeholders drawn once per tile size (a
-// new textoverlay each time; withdrawn, see composite.pipeline.ts), and keeps watch on layout
-// changes' memory.
+// hosts' tiles a new size: new compositor pad sizes and camera tile caps), beside the same
+// recording left alone for the same time in the same run. It found the leak of placeholders drawn
+// once per tile size (a new textoverlay each time; withdrawn, see the README), and keeps watch on
+// layout changes' memory.
 //
 //   npm run bench:layout -- --changes 120 --interval-ms 500
 import { parseArgs } from 'node:util';
