@@ -13,7 +13,8 @@
 //               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
-// Scaling happens in each branch (videoscale to the tile size), not in the compositor: 3-5x cheaper.
+// Camera frames are scaled in each branch (videoscale to the tile size), not in the compositor: 3-5x
+// cheaper, and no gain when tried again with a bilinear converter (README, Measured).
 //
 // A placeholder (a host's colour and name while the camera is off) is a still picture, so it is
 // drawn once, when the host joins, and never again: two one-frame sources whose compositor pads
@@ -92,9 +93,10 @@ const CANVAS_SOURCE = 'bg';
  */
 const CANVAS_COLORIMETRY = 'colorimetry=bt601,chroma-site=jpeg';
 
-/** Names of a host branch's elements that the host adjusts at run time. */
+/** Names of a host branch's elements that the host adjusts at run time or links to the mixers. */
 export const branchNames = (hostId: string) => ({
   placeholderSource: `${hostId}-ph-src`,
+  placeholderCaps: `${hostId}-ph-caps`,
   labelSource: `${hostId}-ph-label-src`,
   labelText: `${hostId}-ph-text`,
   videoCaps: `${hostId}-v-caps`,
@@ -231,7 +233,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   const still = { 'is-live': true, 'num-buffers': 1, pattern: 'solid-color', 'foreground-color': hostColour(id) };
   const placeholder: ElementSpec[] = [
     { name: n.placeholderSource, factory: 'videotestsrc', props: still },
-    { name: `${id}-ph-caps`, factory: 'capsfilter', props: { caps: stillCaps(PLACEHOLDER_FILL_SIZE, PLACEHOLDER_FILL_SIZE, config.fps) } },
+    { name: n.placeholderCaps, factory: 'capsfilter', props: { caps: stillCaps(PLACEHOLDER_FILL_SIZE, PLACEHOLDER_FILL_SIZE, config.fps) } },
   ];
   const label: ElementSpec[] = [
     { name: n.labelSource, factory: 'videotestsrc', props: still },
@@ -271,11 +273,11 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
   return {
     hostId: id,
     elements: [...placeholder, ...label, ...video, ...audio],
-    links: [...[placeholder, label, video, audio].flatMap((part) => chain(part.map((e) => e.name)))],
+    links: [placeholder, label, video, audio].flatMap((part) => chain(part.map((e) => e.name))),
     // In TILE_LAYERS order, then the audio.
     outputs: [
       {
-        from: placeholder[placeholder.length - 1]!.name,
+        from: n.placeholderCaps,
         to: VIDEO_MIXER,
         toPad: 'sink_%u',
         toPadProps: { ...padProps(tile, 'placeholder', host.camera), 'repeat-after-eos': true, 'converter-config': FILL_CONVERTER },
