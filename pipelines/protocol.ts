@@ -48,8 +48,11 @@ export interface BranchStats {
   packetsIn?: number;
   framesIn: number;
   fpsIn: number;
-  /** Fill level of the branch queue, 0..1. */
-  queueFill: number;
+  /**
+   * Fill level of the branch's queue, 0..1; absent where the branch has none (the composite's host
+   * branches, whose jitter buffer feeds the mixer: builders/composite.pipeline.ts).
+   */
+  queueFill?: number;
   dropped: number;
   lastBufferAgeMs: number | null;
 }
