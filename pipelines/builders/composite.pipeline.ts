@@ -16,7 +16,7 @@
 // A host's branches have no queue of their own: the jitter buffer's streaming thread decodes and
 // hands each frame straight to its mixer pad, which holds up to the mixer's latency of input
 // (aggregator pads), so a queue there only added a thread and a wake-up per frame, 18 threads and
-// about 1000 context switches a second at 9 hosts and 10-15% of the composite's CPU (README,
+// about 1000 context switches a second at 9 hosts and 1-7% of the composite's CPU (README,
 // Measured). A mixer that falls behind holds the jitter buffer's thread instead of a queue's, and
 // the jitter buffer drops what is later than its latency (drop-on-latency) instead of the queue.
 //
