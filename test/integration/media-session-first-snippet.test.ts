@@ -4,7 +4,8 @@
 // second); without the audio gate (pipelines/builders/common.ts AUDIO_GATE) the first snippets
 // carried 0.2-0.9 s of audio before their first video frame (1-second snippets of 56-89 AAC frames
 // instead of 47). The same recordings' stats events count passed-through H.264 output frames and
-// audio input frames (both polled from frame counters, no per-buffer callbacks).
+// audio input frames (both polled from frame counters, no per-buffer callbacks), and the composite's
+// host branches, which have no queue, are reported without a queue fill.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -47,7 +48,7 @@ test('the first snippet of a recording started while media flows has video, and 
     recs.push(await live.record((dir) => individualConfig(dir, h, 'av', { snippetSeconds: 1, recordingId: `h${i}`, statsIntervalMs: 1000 })));
     recs.push(await live.record((dir) => individualConfig(dir, v, 'av', { snippetSeconds: 1, recordingId: `v${i}`, statsIntervalMs: 1000 })));
   }
-  recs.push(await live.record((dir) => compositeConfig(dir, [v, h], { snippetSeconds: 1 })));
+  recs.push(await live.record((dir) => compositeConfig(dir, [v, h], { snippetSeconds: 1, statsIntervalMs: 1000 })));
   await sleep(4000);
   await live.stop();
   for (const r of recs) {
@@ -78,5 +79,15 @@ test('the first snippet of a recording started while media flows has video, and 
     assert.ok(video.framesIn > 0 && video.fpsIn > 0, `${r.config.recordingId}: video input frames counted (${video.framesIn})`);
     // Opus packets of 20 ms: 50 a second
     assert.ok(audio.framesIn > 0 && audio.fpsIn > 0, `${r.config.recordingId}: audio input frames counted (${audio.framesIn})`);
+    // An individual recording's branches have queues: their fill is reported.
+    for (const b of [audio, video]) assert.ok(b.queueFill !== undefined && b.queueFill >= 0 && b.queueFill <= 1, `${r.config.recordingId} ${b.media}: queue fill ${b.queueFill}`);
+  }
+  // The composite's host branches have no queue (builders/composite.pipeline.ts): every branch is
+  // still reported, with its input counted, and no queue fill.
+  const comp = lastStats(recs[recs.length - 1]!);
+  assert.deepEqual(comp.branches.map((b) => `${b.hostId}/${b.media}`).sort(), ['h/audio', 'h/video', 'v/audio', 'v/video']);
+  for (const b of comp.branches) {
+    assert.ok(b.framesIn > 0 && (b.packetsIn ?? 0) > 0, `composite ${b.hostId}/${b.media}: ${b.framesIn} frames, ${b.packetsIn} packets in`);
+    assert.equal(b.queueFill, undefined, `composite ${b.hostId}/${b.media}: no queue, no fill`);
   }
 });
