@@ -49,7 +49,7 @@ export interface BranchStats {
   framesIn: number;
   fpsIn: number;
   /**
-   * Fill level of the branch's queue, 0..1; absent where the branch has none (the composite's host
+   * Fill level of the branch's queue, 0..1; absent where the branch has none (the composite's audio
    * branches, whose jitter buffer feeds the mixer: builders/composite.pipeline.ts).
    */
   queueFill?: number;

@@ -5,7 +5,7 @@
 //   per host: ph-src videotestsrc(solid colour, ONE frame, 16x16) → ph-caps ─────────────────┤ (placeholder: fill, held, scaled to the tile)
 //             ph-label-src videotestsrc(solid colour, ONE frame, 640x48) → ph-label-caps → ph-text textoverlay(name) ─┤ (its name strip, held)
 //             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
-//               → videoscale → v-caps(tile size) ────────────────────────────────────────┤ (camera; alpha 0 when off)
+//               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
@@ -13,12 +13,14 @@
 //               → a-caps → a-level level → a-volume volume(mute) ───────────┤
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
 //
-// A host's branches have no queue of their own: the jitter buffer's streaming thread decodes and
-// hands each frame straight to its mixer pad, which holds up to the mixer's latency of input
-// (aggregator pads), so a queue there only added a thread and a wake-up per frame, 18 threads and
-// about 1000 context switches a second at 9 hosts and 1-7% of the composite's CPU (README,
-// Measured). A mixer that falls behind holds the jitter buffer's thread instead of a queue's, and
-// the jitter buffer drops what is later than its latency (drop-on-latency) instead of the queue.
+// A host's audio branch has no queue of its own: the jitter buffer's streaming thread decodes each
+// packet and hands it straight to its audiomixer pad, which holds up to the mixer's latency of
+// input (aggregator pads), so a queue there only added a thread and a wake-up per packet (9 threads
+// and about 640 context switches a second at 9 hosts). A mixer that falls behind holds the jitter
+// buffer's thread instead of a queue's, and the jitter buffer drops what is later than its latency
+// (drop-on-latency) instead of the queue. The camera branch keeps its leaky queue: without both
+// queues the first flash after a join came out two canvas frames off in 3 of 13 runs of the sync
+// test (README, Measured); with either one kept, none in 18.
 //
 // Camera frames are scaled in each branch (videoscale to the tile size), not in the compositor: 3-5x
 // cheaper, and no gain when tried again with a bilinear converter (README, Measured).
@@ -59,7 +61,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -108,6 +110,7 @@ export const branchNames = (hostId: string) => ({
   labelText: `${hostId}-ph-text`,
   videoCaps: `${hostId}-v-caps`,
   videoRate: `${hostId}-v-rate`,
+  videoQueue: inputNames(hostId, 'video').queue,
   level: `${hostId}-a-level`,
   volume: `${hostId}-a-volume`,
 });
@@ -263,6 +266,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true, 'max-duplication-time': MAX_TILE_FILL_NS } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
     { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
+    { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
   ];
   const audio: ElementSpec[] = [
     ...rtpInput(config, host, 'audio'),
@@ -286,7 +290,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
         toPadProps: { ...padProps(tile, 'placeholder', host.camera), 'repeat-after-eos': true, 'converter-config': FILL_CONVERTER },
       },
       { from: n.labelText, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { ...padProps(tile, 'label', host.camera), 'repeat-after-eos': true } },
-      { from: n.videoCaps, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
+      { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
       { from: n.volume, to: AUDIO_MIXER, toPad: 'sink_%u' },
     ],
   };

@@ -558,7 +558,7 @@ class RecordingHost {
     for (const b of this.branches.values()) {
       for (const media of ['video', 'audio'] as const) {
         const n = inputNames(b.host.hostId, media);
-        // The composite's host branches have no queue (composite.pipeline.ts): no fill to report.
+        // The composite's audio branches have no queue (composite.pipeline.ts): no fill to report.
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
         if (!jb) continue;
