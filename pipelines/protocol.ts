@@ -48,11 +48,8 @@ export interface BranchStats {
   packetsIn?: number;
   framesIn: number;
   fpsIn: number;
-  /**
-   * Fill level of the branch's queue, 0..1; absent where the branch has none (the composite's audio
-   * branches, whose jitter buffer feeds the mixer: builders/composite.pipeline.ts).
-   */
-  queueFill?: number;
+  /** Fill level of the branch queue, 0..1. */
+  queueFill: number;
   dropped: number;
   lastBufferAgeMs: number | null;
 }

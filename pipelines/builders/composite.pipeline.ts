@@ -10,17 +10,8 @@
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
 //   per host: a-src → a-jb → rtpopusdepay → opusdec → audioconvert → audioresample
-//               → a-caps → a-level level → a-volume volume(mute) ───────────┤
+//               → a-caps → a-level level → a-volume volume(mute) → a-queue ─┤
 //                                                 amix audiomixer(F32) → alimit audiodynamic → avenc_aac → aacparse → atee → aq → snippets.audio_%u
-//
-// A host's audio branch has no queue of its own: the jitter buffer's streaming thread decodes each
-// packet and hands it straight to its audiomixer pad, which holds up to the mixer's latency of
-// input (aggregator pads), so a queue there only added a thread and a wake-up per packet (9 threads
-// and about 640 context switches a second at 9 hosts). A mixer that falls behind holds the jitter
-// buffer's thread instead of a queue's, and the jitter buffer drops what is later than its latency
-// (drop-on-latency) instead of the queue. The camera branch keeps its leaky queue: without both
-// queues the first flash after a join came out two canvas frames off in 3 of 13 runs of the sync
-// test (README, Measured); with either one kept, none in 18.
 //
 // Camera frames are scaled in each branch (videoscale to the tile size), not in the compositor: 3-5x
 // cheaper, and no gain when tried again with a bilinear converter (README, Measured).
@@ -113,6 +104,7 @@ export const branchNames = (hostId: string) => ({
   videoQueue: inputNames(hostId, 'video').queue,
   level: `${hostId}-a-level`,
   volume: `${hostId}-a-volume`,
+  audioQueue: inputNames(hostId, 'audio').queue,
 });
 
 export const BACKGROUND_CAPS = 'bg-caps';
@@ -276,6 +268,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: FLOAT_MIX_CAPS } },
     { name: n.level, factory: 'level', props: { 'post-messages': true, interval: LEVEL_INTERVAL_MS * 1_000_000 } },
     { name: n.volume, factory: 'volume', props: { mute: !host.microphone } },
+    { ...queue(n.audioQueue), props: { ...queue(n.audioQueue).props, leaky: 'downstream' } },
   ];
   return {
     hostId: id,
@@ -291,7 +284,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
       },
       { from: n.labelText, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: { ...padProps(tile, 'label', host.camera), 'repeat-after-eos': true } },
       { from: n.videoQueue, to: VIDEO_MIXER, toPad: 'sink_%u', toPadProps: padProps(tile, 'camera', false) }, // shown from its first frame (the host)
-      { from: n.volume, to: AUDIO_MIXER, toPad: 'sink_%u' },
+      { from: n.audioQueue, to: AUDIO_MIXER, toPad: 'sink_%u' },
     ],
   };
 }

@@ -558,22 +558,22 @@ class RecordingHost {
     for (const b of this.branches.values()) {
       for (const media of ['video', 'audio'] as const) {
         const n = inputNames(b.host.hostId, media);
-        // The composite's audio branches have no queue (composite.pipeline.ts): no fill to report.
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
-        if (!jb) continue;
+        if (!q || !jb) continue;
         const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
         // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
+        const maxTime = Number(getProp(q, 'max-size-time')) || 1;
         branches.push({
           hostId: b.host.hostId,
           media,
           packetsIn: (stats && structUint64(stats, 'num-pushed')) ?? 0,
           framesIn,
           fpsIn: 0,
-          ...(q ? { queueFill: Math.min(1, Number(getProp(q, 'current-level-time')) / (Number(getProp(q, 'max-size-time')) || 1)) } : {}),
+          queueFill: Math.min(1, Number(getProp(q, 'current-level-time')) / maxTime),
           dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0),
           lastBufferAgeMs: now - b.lastPacketAt,
         });
