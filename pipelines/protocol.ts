@@ -50,7 +50,14 @@ export interface BranchStats {
   fpsIn: number;
   /** Fill level of the branch queue, 0..1. */
   queueFill: number;
+  /** Frames the branch's videorate dropped, plus packets its jitter buffer lost or dropped (late, or held past its latency). */
   dropped: number;
+  /**
+   * Composite camera branches: frames the tile repeated to fill a hole in its camera's input (its
+   * videorate's duplicates). A camera sending steadily has none; see composite.pipeline.ts on why
+   * a resize must not open one.
+   */
+  duplicated: number;
   lastBufferAgeMs: number | null;
 }
 

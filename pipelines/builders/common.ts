@@ -39,7 +39,12 @@ export function rtpInput(config: RecordingConfig, host: HostMedia, media: 'video
       name: n.jitter,
       factory: 'rtpjitterbuffer',
       // drop-on-latency keeps a late burst from growing the buffer; do-lost lets decoders conceal.
-      props: { latency: jitterLatencyMs(config), 'drop-on-latency': true, 'do-lost': true },
+      // What it drops (held past its latency, or too late) is counted nowhere else: it posts a
+      // `drop-msg` message for each drop (each counts the drops since the one before), which the
+      // host adds to the branch's `dropped`. The bus is polled, so this costs the streaming thread
+      // nothing; with the default of at most one message per 200 ms, drops after the last message
+      // of a burst were never reported.
+      props: { latency: jitterLatencyMs(config), 'drop-on-latency': true, 'do-lost': true, 'post-drop-messages': true, 'drop-messages-interval': 0 },
     },
     { name: n.depay, factory: depay, props: depayProps },
     ...(media === 'audio' ? [frameCounter(n.count)] : []),

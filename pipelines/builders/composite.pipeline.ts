@@ -5,7 +5,7 @@
 //   per host: ph-src videotestsrc(solid colour, ONE frame, 16x16) → ph-caps ─────────────────┤ (placeholder: fill, held, scaled to the tile)
 //             ph-label-src videotestsrc(solid colour, ONE frame, 640x48) → ph-label-caps → ph-text textoverlay(name) ─┤ (its name strip, held)
 //             v-src → v-jb → depay → decoder → videoconvert → videorate(30 fps)                    │
-//               → videoscale → v-caps(tile size) → v-queue ──────────────────────────────┤ (camera; alpha 0 when off)
+//               → videoscale → v-caps(tile size) → v-alloc identity(drop-allocation) → v-queue ─┤ (camera; alpha 0 when off)
 //                                                                  vmix compositor → vmix-caps(640x360@15, I420) → outrate videorate
 //                                                                  → vq → venc x264enc → h264parse → vq2 → snippets.video
 //   silence audiotestsrc(live) ─────────────────────────────────────────────┐
@@ -45,6 +45,24 @@
 // camera layer is hidden until its first frame and shown from that frame's running time (the host
 // learns it from a one-shot probe), and the first flash after a camera comes back sits at the
 // steady offset (it was 67 ms early; sync test).
+//
+// No allocation query crosses a tile's queue (v-alloc answers it, by refusing it). A resize (a
+// join, a leave, a layout change) sets new caps on the tile: its scaler renegotiates, and so does
+// every element above it (the reconfigure event travels up to the decoder). Each sends an
+// allocation query, which a queue holds until every frame queued before it has gone on, and which
+// the compositor's pad answers only once it has taken every frame queued before it. While any pad
+// of the compositor has no data (a joined host whose camera has not sent yet, a camera that is
+// off), the compositor makes each canvas frame only at its deadline, so each pad holds up to the
+// mixer's latency and the query waited that long, and the decoder's thread with it: the jitter
+// buffer, held past its latency, dropped packets (drop-on-latency, counted nowhere), the VP8
+// depayloader waited for the next keyframe, and the tile's videorate filled a hole of up to half a
+// second with the frame before it and then the frame after it. The sender's keyframe was also a
+// flash, so the first flash after a join showed up to 200 ms early (media-session-sync, about 1
+// run in 4); with a camera waited for, every resize lost a second or more of the resized tiles
+// (composite-resize test: 91 of about 150 frames over two resizes). Refused, the query costs
+// nothing: the scaler and the decoder allocate from their own pools, as they did with their
+// downstream's before. The queue alone, moved in front of the scaler, was not enough: the
+// decoder's own renegotiation then waited on it (104 of about 150 frames).
 // Without a videorate the compositor gets variable-rate caps
 // (framerate 0/1); a run of that design printed GStreamer criticals (a scale with a zero
 // denominator, segment format mismatches) and once never finished its stop, cause not pinned
@@ -101,6 +119,7 @@ export const branchNames = (hostId: string) => ({
   labelText: `${hostId}-ph-text`,
   videoCaps: `${hostId}-v-caps`,
   videoRate: `${hostId}-v-rate`,
+  videoAllocation: `${hostId}-v-alloc`,
   videoQueue: inputNames(hostId, 'video').queue,
   level: `${hostId}-a-level`,
   volume: `${hostId}-a-volume`,
@@ -258,6 +277,8 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: n.videoRate, factory: 'videorate', props: { 'skip-to-first': true, 'max-duplication-time': MAX_TILE_FILL_NS } },
     { name: `${id}-v-scale`, factory: 'videoscale' },
     { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
+    // A resize's allocation queries stop here, never waiting on the compositor (see above).
+    { name: n.videoAllocation, factory: 'identity', props: { 'drop-allocation': true, silent: true } },
     { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
   ];
   const audio: ElementSpec[] = [

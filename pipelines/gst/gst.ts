@@ -160,6 +160,11 @@ export function structUint64(structure: GstObject, field: string): number | unde
   return ok ? Number(v) : undefined;
 }
 
+export function structUint(structure: GstObject, field: string): number | undefined {
+  const [ok, v] = structure.getUint(field);
+  return ok ? Number(v) : undefined;
+}
+
 export function structString(structure: GstObject, field: string): string | undefined {
   const v = structure.getString(field);
   return v ?? undefined;

@@ -34,6 +34,7 @@ import {
   setState,
   State,
   structString,
+  structUint,
   structUint64,
   runningTimeNs,
   TimedProps,
@@ -101,6 +102,8 @@ class RecordingHost {
   private stopBus: () => void = () => {};
   private dropGateProbe: () => void = () => {};
   private readonly mixerProbes: Array<() => void> = [];
+  /** Packets each jitter buffer dropped, by element name (the sum of its `drop-msg` counts). */
+  private readonly jitterDropped = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private collectPending = false;
@@ -390,6 +393,7 @@ class RecordingHost {
         if (m.name === 'splitmuxsink-fragment-opened') this.fragmentOpened(m.structure);
         else if (m.name === 'splitmuxsink-fragment-closed') this.fragmentClosed(m.structure);
         else if (m.name === 'level') this.level(m);
+        else if (m.name === 'drop-msg') this.jitterDrops(m);
         return;
       case 'state-changed':
         // Live outputs join once the pipeline plays: an output bin added or dropped while the
@@ -523,6 +527,14 @@ class RecordingHost {
     if (this.picker.update(b.host.hostId, db, Date.now()) && this.layout.kind === 'active-speaker') this.applyLayout();
   }
 
+  /** A jitter buffer dropped packets (held past its latency, or too late): the message counts those since its last one. */
+  private jitterDrops(m: BusMessage): void {
+    const s = m.structure;
+    if (!s) return;
+    const count = (structUint(s, 'num-drop-on-latency') ?? 0) + (structUint(s, 'num-too-late') ?? 0);
+    this.jitterDropped.set(m.source, (this.jitterDropped.get(m.source) ?? 0) + count);
+  }
+
   // ---- health --------------------------------------------------------------------------------------
   private packets(b: Branch): number {
     let total = 0;
@@ -574,7 +586,8 @@ class RecordingHost {
           framesIn,
           fpsIn: 0,
           queueFill: Math.min(1, Number(getProp(q, 'current-level-time')) / maxTime),
-          dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0),
+          dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0) + (this.jitterDropped.get(n.jitter) ?? 0),
+          duplicated: rate ? Number(getProp(rate, 'duplicate')) : 0,
           lastBufferAgeMs: now - b.lastPacketAt,
         });
       }

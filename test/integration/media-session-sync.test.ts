@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { HostEvent } from '../../pipelines/protocol';
+import { AAC_PRIMING_NS } from '../../pipelines/builders/common';
 import { gridTiles } from '../../pipelines/layout';
 import { measureAvSync, type AvSyncOptions } from '../support/av-sync';
 import { LiveSession, type LiveRecording } from '../support/live-session';
@@ -128,12 +129,23 @@ test(
   const compositeJoin = transient.filter((x) => x.name === 'composite' && x.event === 'h joins the composite');
   assert.ok(compositeJoin.length >= 1, 'a flash of the composite measured around the join');
   for (const { o } of compositeJoin) assert.ok(Math.abs(o) <= 1000 / 15, `composite: a flash right after the join is ${o} ms off`);
-  // The composite's first flashes after the start and after the camera came back: the camera layer
-  // is shown from its first frame's time (pipeline host), so they sit at the steady offset. The
-  // compositor takes the first frame after a gap for the canvas frame it overlaps, one canvas frame
-  // (66.7 ms) before its own time; shown from then, they were 66.7 ms above the steady offset.
-  const steady = results.composite.flatMap((s) => s.offsets).sort((a, b) => a - b);
-  const median = steady[Math.floor(steady.length / 2)]!;
+  // The composite's first flashes after the start and after the camera came back. A tile shows, at
+  // each canvas frame, the camera frame current at its time (sample and hold), so a flash is shown
+  // at the first canvas frame at or after it: never before its time, less than one canvas frame
+  // (66.7 ms) after it. The composite's audio is late by the AAC priming (21.3 ms, not compensated:
+  // composite.pipeline.ts), so every composite offset lies in (21.3 − 66.7, 21.3], wherever the
+  // camera's frames fall between canvas frames (the steady offsets of runs spread over that range).
+  // The compositor takes the first frame after a gap for the canvas frame it overlaps, one canvas
+  // frame before its own time; shown from then (before the camera layer waited for its first frame),
+  // such a flash came out above that range. Measured against the run's steady offset instead, this
+  // check failed about once in 20 runs: the tile's videorate restarts its frame grid at the first
+  // frame after a gap, about half a millisecond from where it had drifted to, and when the camera's
+  // frames sit that close to the canvas frames' times, that moves the flash to the canvas frame
+  // before (22 ms against a steady −44.7 ms; GStreamer's logs of that run show it).
+  const PRIMING_MS = AAC_PRIMING_NS / 1e6;
+  // The steady offsets were seen up to 2.2 ms above the priming (23.5 ms); the flashes shown early
+  // before the fix measured +29 to +74 ms.
+  const SLACK_MS = 5;
   const firsts = transient.filter((x) => x.name === 'composite' && x.event !== 'h joins the composite');
   assert.ok(
     firsts.some((x) => x.event === 'camera v off → on'),
@@ -141,7 +153,8 @@ test(
   );
   for (const { o, event } of firsts) {
     assert.ok(Math.abs(o) <= 1000 / 15, `composite: a flash right after ${event} is ${o} ms off`);
-    assert.ok(Math.abs(o - median) <= 1000 / 30, `composite: a flash right after ${event} is ${o} ms off, the steady state ${median} ms`);
+    assert.ok(o <= PRIMING_MS + SLACK_MS, `composite: a flash right after ${event} is ${o} ms off: shown before its time`);
+    assert.ok(o > PRIMING_MS - 1000 / 15 - SLACK_MS, `composite: a flash right after ${event} is ${o} ms off: shown over a canvas frame late`);
   }
   // about one flash per second; a snippet during the camera-off period may have none
   assertWithin('individual H.264', results['individual H.264'], 1000 / 30, (_s, i) => (i < results['individual H.264'].length - 1 ? 2 : 0));

@@ -78,6 +78,21 @@ test('composite mixers start waiting for every pad; the host has the audio mixer
   assert.equal(spec.elements.find((e) => e.name === VIDEO_MIXER)!.props?.['ignore-inactive-pads'], undefined);
 });
 
+test('a tile refuses allocation queries in front of its queue, so a resize never waits on the compositor', () => {
+  for (const codec of ['VP8', 'H264'] as const) {
+    const branch = buildHostBranch(compositeConfig('/s', []), hostMedia('x', codec), gridTiles(['x'], 640, 360)[0]!);
+    const n = branchNames('x');
+    const next = (name: string) => branch.links.find((l) => l.from === name)?.to;
+    const stop = branch.elements.find((e) => e.name === n.videoAllocation)!;
+    assert.equal(stop.factory, 'identity');
+    assert.equal(stop.props!['drop-allocation'], true);
+    // the scaler's caps → the stop → the queue → the compositor
+    assert.equal(next(n.videoCaps), n.videoAllocation, codec);
+    assert.equal(next(n.videoAllocation), n.videoQueue, codec);
+    assert.equal(branch.outputs.find((o) => o.to === VIDEO_MIXER && o.from === n.videoQueue) !== undefined, true, codec);
+  }
+});
+
 test('individual MP4 recordings hold audio back (closed valve) until video arrives; passed-through H.264 has a frame counter', () => {
   for (const codec of ['H264', 'VP8'] as const) {
     const spec = buildIndividual(individualConfig('/s', hostMedia('h', codec), 'av'));
