@@ -389,7 +389,7 @@ export const TAPEDECK_STOP_TIMEOUT_MS = variable({
 export const TAPEDECK_HLS_SEGMENT_SECONDS = variable({
   name: 'TAPEDECK_HLS_SEGMENT_SECONDS',
   default: '4',
-  description: 'target length of the composite\'s live HLS segments, seconds (cut at the 1-second GOP)',
+  description: 'target length of the composite\'s live HLS segments, seconds (a keyframe is requested at each cut)',
   parse: int(2, 6),
 });
 export const TAPEDECK_HLS_PLAYLIST_LENGTH = variable({

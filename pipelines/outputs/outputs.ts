@@ -288,8 +288,12 @@ export function buildHlsOutput(hls: HlsSettings): OutputBinSpec {
           // The HLS shipper deletes a segment once it is uploaded and out of the playlist; hlssink2
           // must not delete one that may not be uploaded yet.
           'max-files': 0,
-          // The composite's encoder has a 1-second GOP: every whole second is a cut point.
-          'send-keyframe-requests': false,
+          // Asks the shared encoder for a keyframe at each cut, so every segment lasts the target.
+          // Without, cuts fell on the encoder's keyframes (one a second), and the first segment,
+          // which begins when the output joins (mid-GOP), was cut at the last keyframe before the
+          // target: up to a second short (1.47 s of 2 in a CI run). The recording's snippets are cut
+          // at their own requested keyframes, so these extra ones do not move them.
+          'send-keyframe-requests': true,
         },
       },
     ],
