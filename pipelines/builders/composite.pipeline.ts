@@ -43,8 +43,8 @@
 // the camera coming back) for the output frame it overlaps, one canvas frame before its own time,
 // where the steady state shows each frame from the first output frame at or after it: so the
 // camera layer is hidden until its first frame and shown from that frame's running time (the host
-// learns it from a one-shot probe), and the first flash after a camera comes back sits at the
-// steady offset (it was 67 ms early; sync test).
+// learns it from a one-shot probe), and the first flash after a camera comes back is shown at the
+// first canvas frame at or after it, as in the steady state (it was 67 ms early; sync test).
 //
 // No allocation query crosses a tile's queue (v-alloc answers it, by refusing it). A resize (a
 // join, a leave, a layout change) sets new caps on the tile: its scaler renegotiates, and so does
@@ -54,7 +54,7 @@
 // of the compositor has no data (a joined host whose camera has not sent yet, a camera that is
 // off), the compositor makes each canvas frame only at its deadline, so each pad holds up to the
 // mixer's latency and the query waited that long, and the decoder's thread with it: the jitter
-// buffer, held past its latency, dropped packets (drop-on-latency, counted nowhere), the VP8
+// buffer, held past its latency, dropped packets (drop-on-latency; now in the stats), the VP8
 // depayloader waited for the next keyframe, and the tile's videorate filled a hole of up to half a
 // second with the frame before it and then the frame after it. The sender's keyframe was also a
 // flash, so the first flash after a join showed up to 200 ms early (media-session-sync, about 1
