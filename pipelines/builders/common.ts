@@ -69,6 +69,12 @@ export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
   props: { 'max-size-time': maxTimeMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': 0 },
 });
 
+/** A queue that drops its oldest buffers when full instead of blocking its upstream. */
+export const leakyQueue = (name: string, maxTimeMs = 1000): ElementSpec => {
+  const q = queue(name, maxTimeMs);
+  return { ...q, props: { ...q.props, leaky: 'downstream' } };
+};
+
 export const SINK = 'snippets';
 /** The live silence every recording's audio mixer has as an input. */
 export const SILENCE_SOURCE = 'silence';

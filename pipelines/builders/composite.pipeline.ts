@@ -70,7 +70,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, leakyQueue, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -279,7 +279,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: n.videoCaps, factory: 'capsfilter', props: { caps: tileCaps(tile, TILE_INPUT_FPS) } },
     // A resize's allocation queries stop here, never waiting on the compositor (see above).
     { name: n.videoAllocation, factory: 'identity', props: { 'drop-allocation': true, silent: true } },
-    { ...queue(n.videoQueue), props: { ...queue(n.videoQueue).props, leaky: 'downstream' } },
+    leakyQueue(n.videoQueue),
   ];
   const audio: ElementSpec[] = [
     ...rtpInput(config, host, 'audio'),
@@ -289,7 +289,7 @@ export function buildHostBranch(config: CompositeRecordingConfig, host: HostMedi
     { name: `${id}-a-caps`, factory: 'capsfilter', props: { caps: FLOAT_MIX_CAPS } },
     { name: n.level, factory: 'level', props: { 'post-messages': true, interval: LEVEL_INTERVAL_MS * 1_000_000 } },
     { name: n.volume, factory: 'volume', props: { mute: !host.microphone } },
-    { ...queue(n.audioQueue), props: { ...queue(n.audioQueue).props, leaky: 'downstream' } },
+    leakyQueue(n.audioQueue),
   ];
   return {
     hostId: id,

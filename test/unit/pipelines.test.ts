@@ -89,7 +89,7 @@ test('a tile refuses allocation queries in front of its queue, so a resize never
     // the scaler's caps → the stop → the queue → the compositor
     assert.equal(next(n.videoCaps), n.videoAllocation, codec);
     assert.equal(next(n.videoAllocation), n.videoQueue, codec);
-    assert.equal(branch.outputs.find((o) => o.to === VIDEO_MIXER && o.from === n.videoQueue) !== undefined, true, codec);
+    assert.ok(branch.outputs.some((o) => o.to === VIDEO_MIXER && o.from === n.videoQueue), codec);
   }
 });
 
