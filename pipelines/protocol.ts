@@ -48,7 +48,10 @@ export interface BranchStats {
   packetsIn?: number;
   framesIn: number;
   fpsIn: number;
-  /** Fill level of the branch queue, 0..1. */
+  /**
+   * Fill level of the branch's queue, 0..1. A composite's audio branches have none (their jitter
+   * buffer's thread feeds the mixer): theirs is the jitter buffer's, against its latency.
+   */
   queueFill: number;
   /** Frames the branch's videorate dropped, plus packets its jitter buffer lost or dropped (late, or held past its latency). */
   dropped: number;

@@ -572,20 +572,20 @@ class RecordingHost {
         const n = inputNames(b.host.hostId, media);
         const q = b.elements.get(n.queue);
         const jb = b.elements.get(n.jitter);
-        if (!q || !jb) continue;
+        if (!jb) continue;
         const rate = media === 'video' ? b.elements.get(branchNames(b.host.hostId).videoRate) : undefined;
         // videorate's input counter, else the branch's frame counter (audio, passed-through H.264)
         const counter = b.elements.get(n.count);
         const framesIn = rate ? Number(getProp(rate, 'in')) : counter ? countedFrames(counter) : 0;
         const stats = jb.stats;
-        const maxTime = Number(getProp(q, 'max-size-time')) || 1;
         branches.push({
           hostId: b.host.hostId,
           media,
           packetsIn: (stats && structUint64(stats, 'num-pushed')) ?? 0,
           framesIn,
           fpsIn: 0,
-          queueFill: Math.min(1, Number(getProp(q, 'current-level-time')) / maxTime),
+          // A composite's audio branches have no queue: their jitter buffer is what fills when the mixer waits.
+          queueFill: q ? Math.min(1, Number(getProp(q, 'current-level-time')) / (Number(getProp(q, 'max-size-time')) || 1)) : Number(getProp(jb, 'percent')) / 100,
           dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0) + (this.jitterDropped.get(n.jitter) ?? 0),
           duplicated: rate ? Number(getProp(rate, 'duplicate')) : 0,
           lastBufferAgeMs: now - b.lastPacketAt,

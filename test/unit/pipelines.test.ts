@@ -78,7 +78,7 @@ test('composite mixers start waiting for every pad; the host has the audio mixer
   assert.equal(spec.elements.find((e) => e.name === VIDEO_MIXER)!.props?.['ignore-inactive-pads'], undefined);
 });
 
-test('a tile refuses allocation queries in front of its queue, so a resize never waits on the compositor', () => {
+test('a tile refuses allocation queries in front of its queue, so a resize never waits on the compositor; no queue in front of the audio mixer', () => {
   for (const codec of ['VP8', 'H264'] as const) {
     const branch = buildHostBranch(compositeConfig('/s', []), hostMedia('x', codec), gridTiles(['x'], 640, 360)[0]!);
     const n = branchNames('x');
@@ -86,10 +86,12 @@ test('a tile refuses allocation queries in front of its queue, so a resize never
     const stop = branch.elements.find((e) => e.name === n.videoAllocation)!;
     assert.equal(stop.factory, 'identity');
     assert.equal(stop.props!['drop-allocation'], true);
-    // the scaler's caps → the stop → the queue → the compositor
+    // the scaler's caps → the stop → the queue → the compositor; the volume → the audio mixer
     assert.equal(next(n.videoCaps), n.videoAllocation, codec);
     assert.equal(next(n.videoAllocation), n.videoQueue, codec);
     assert.ok(branch.outputs.some((o) => o.to === VIDEO_MIXER && o.from === n.videoQueue), codec);
+    assert.ok(branch.outputs.some((o) => o.to === AUDIO_MIXER && o.from === n.volume), codec);
+    assert.deepEqual(branch.elements.filter((e) => e.factory === 'queue').map((e) => e.name), [n.videoQueue], `${codec}: the camera's queue only`);
   }
 });
 
