@@ -70,9 +70,9 @@ export const queue = (name: string, maxTimeMs = 1000): ElementSpec => ({
 });
 
 /** A queue that drops its oldest buffers when full instead of blocking its upstream. */
-export const leakyQueue = (name: string, maxTimeMs = 1000): ElementSpec => {
+export const leakyQueue = (name: string, maxTimeMs = 1000, maxBytes = 0): ElementSpec => {
   const q = queue(name, maxTimeMs);
-  return { ...q, props: { ...q.props, leaky: 'downstream' } };
+  return { ...q, props: { ...q.props, leaky: 'downstream', 'max-size-bytes': maxBytes } };
 };
 
 export const SINK = 'snippets';

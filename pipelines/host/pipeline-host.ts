@@ -54,6 +54,15 @@ function countedFrames(identity: GstObject): number {
   return (stats && structUint64(stats, 'num-buffers')) ?? 0;
 }
 
+/**
+ * A branch's fill, 0..1: its queue's against its limit, or, for a branch with no queue (a
+ * composite's audio), its jitter buffer's against its latency: what fills when the mixer waits.
+ */
+function branchFill(queue: GstObject | undefined, jitter: GstObject): number {
+  if (!queue) return Number(getProp(jitter, 'percent')) / 100;
+  return Math.min(1, Number(getProp(queue, 'current-level-time')) / (Number(getProp(queue, 'max-size-time')) || 1));
+}
+
 function send(event: HostEvent): void {
   if (process.connected) process.send?.(event);
 }
@@ -584,8 +593,7 @@ class RecordingHost {
           packetsIn: (stats && structUint64(stats, 'num-pushed')) ?? 0,
           framesIn,
           fpsIn: 0,
-          // A composite's audio branches have no queue: their jitter buffer is what fills when the mixer waits.
-          queueFill: q ? Math.min(1, Number(getProp(q, 'current-level-time')) / (Number(getProp(q, 'max-size-time')) || 1)) : Number(getProp(jb, 'percent')) / 100,
+          queueFill: branchFill(q, jb),
           dropped: (rate ? Number(getProp(rate, 'drop')) : 0) + ((stats && structUint64(stats, 'num-lost')) ?? 0) + (this.jitterDropped.get(n.jitter) ?? 0),
           duplicated: rate ? Number(getProp(rate, 'duplicate')) : 0,
           lastBufferAgeMs: now - b.lastPacketAt,

@@ -28,6 +28,7 @@
 // returns a branch's error upstream, which would stop the mux, or the recording's encoder thread);
 // the leaky queues drop instead of blocking, so a slow destination never stalls the recording, the
 // mux or the other outputs.
+import { leakyQueue } from '../builders/common';
 import type { ElementSpec, LinkSpec, PropValue } from '../spec';
 
 export type OutputKind = 'rtmp' | 'hls';
@@ -188,13 +189,10 @@ export interface OutputBinSpec {
 
 /** errorignore → leaky queue: the front of every output (per medium, or of the FLV stream). */
 function front(ignore: string, queueName: string, maxMs: number, maxBytes = 0): ElementSpec[] {
+  const q = leakyQueue(queueName, maxMs, maxBytes);
   return [
     { name: ignore, factory: 'errorignore', props: { 'ignore-error': true, 'ignore-notlinked': true, 'ignore-notnegotiated': true, 'convert-to': 'ok' } },
-    {
-      name: queueName,
-      factory: 'queue',
-      props: { leaky: 'downstream', 'max-size-time': maxMs * 1_000_000, 'max-size-buffers': 0, 'max-size-bytes': maxBytes, silent: true },
-    },
+    { ...q, props: { ...q.props, silent: true } },
   ];
 }
 
