@@ -5,6 +5,8 @@
 #   Debian packages   infra/apt-packages.txt (GStreamer 1.22 and its typelibs, ffmpeg)
 #   Go-built servers  temporal CLI (dev server), fake-gcs-server, the pstest Pub/Sub emulator,
 #                     cached in .tools/bin (git-ignored); a binary already on PATH is used instead
+#   native helper     .tools/lib/libtapedeck-opus-size-cache.so (infra/native/opus-size-cache.c),
+#                     preloaded into pipeline hosts, built with the C compiler g++ brings
 #   npm packages      npm ci when package-lock.json changed since the last install
 #   build             tsc into dist/
 #
@@ -86,6 +88,22 @@ fi
 pstest_hash=$(cat "$root"/infra/pubsub-emulator/{go.mod,go.sum,main.go} | sha256sum | cut -c1-16)
 build_tool pubsub-emulator "$pstest_hash" \
   sh -c "cd '$root/infra/pubsub-emulator' && GOFLAGS=-buildvcs=false go build -o '$tools/pubsub-emulator' ."
+
+# --- Native helper -----------------------------------------------------------------------------
+# The pipeline hosts' LD_PRELOAD (pipelines/supervisor.ts); stamped with the hash of its source.
+native="$root/.tools/lib"
+opus_src="$root/infra/native/opus-size-cache.c"
+opus_lib="$native/libtapedeck-opus-size-cache.so"
+opus_hash=$(sha256sum "$opus_src" | cut -c1-16)
+if [ ! -f "$opus_lib" ] || [ "$(cat "$opus_lib.version" 2>/dev/null)" != "$opus_hash" ]; then
+  cc=$(command -v cc || command -v gcc || true)
+  [ -n "$cc" ] || fail "a C compiler is needed to build $opus_lib (Debian: g++ in infra/apt-packages.txt brings one)"
+  step "building .tools/lib/libtapedeck-opus-size-cache.so"
+  mkdir -p "$native"
+  "$cc" -shared -fPIC -O2 -Wall -Wextra -Werror -o "$opus_lib.tmp" "$opus_src" -ldl
+  mv "$opus_lib.tmp" "$opus_lib"
+  printf '%s\n' "$opus_hash" > "$opus_lib.version"
+fi
 
 # --- npm packages and build --------------------------------------------------------------------
 lock_hash=$(sha256sum "$root/package-lock.json" | cut -c1-16)

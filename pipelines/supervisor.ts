@@ -3,7 +3,10 @@
 // crash (exit code / signal) as an event. Never throws into the parent because the child died.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { inheritedEnv, type Env } from '../apps/common/env';
+import { TAPEDECK_OPUS_SIZE_CACHE } from '../apps/common/variables';
 import type { RecordingConfig } from './config';
 import type { HostCommand, HostEvent, InputPorts } from './protocol';
 
@@ -18,11 +21,47 @@ export const HOST_SCRIPT = join(__dirname, 'host', 'pipeline-host.js');
  */
 export const HOST_NODE_FLAGS: readonly string[] = ['--lite-mode', '--expose-gc'];
 
+/**
+ * Preloaded into every pipeline host: answers libopus's `opus_decoder_get_size` from a cache, so
+ * decoding an Opus packet no longer probes the CPU (CPUID, a trap to the hypervisor on a virtual
+ * machine). Built by infra/install.sh from infra/native/opus-size-cache.c, which says why.
+ */
+export const OPUS_SIZE_CACHE_LIB = join(__dirname, '..', '..', '.tools', 'lib', 'libtapedeck-opus-size-cache.so');
+
+export type OpusSizeCacheState = 'on' | 'off' | 'missing';
+
+/** TAPEDECK_OPUS_SIZE_CACHE from an environment (default on); a value that is not a boolean throws, naming it. */
+export function opusSizeCacheEnabled(env: Env): boolean {
+  const raw = env[TAPEDECK_OPUS_SIZE_CACHE.name];
+  try {
+    return TAPEDECK_OPUS_SIZE_CACHE.parse(raw === undefined || raw === '' ? TAPEDECK_OPUS_SIZE_CACHE.default! : raw) as boolean;
+  } catch (e) {
+    throw new Error(`${TAPEDECK_OPUS_SIZE_CACHE.name}: ${(e as Error).message}`);
+  }
+}
+
+/** Whether hosts get the preload: `off` (TAPEDECK_OPUS_SIZE_CACHE=false), `missing` (not built) or `on`. */
+export function opusSizeCacheState(enabled: boolean, lib = OPUS_SIZE_CACHE_LIB): OpusSizeCacheState {
+  if (!enabled) return 'off';
+  return existsSync(lib) ? 'on' : 'missing';
+}
+
+/** The environment a host runs with: `env`, with the Opus size cache first in LD_PRELOAD when it is on. */
+export function hostEnvironment(env: Env, lib = OPUS_SIZE_CACHE_LIB): Env {
+  if (opusSizeCacheState(opusSizeCacheEnabled(env), lib) !== 'on') return env;
+  const preload = (env.LD_PRELOAD ?? '').split(/[:\s]+/).filter(Boolean);
+  if (preload.includes(lib)) return env;
+  return { ...env, LD_PRELOAD: [lib, ...preload].join(':') };
+}
+
 export interface SupervisorOptions {
   /** How often the child is pinged, and how long without a pong counts as hung. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
-  /** The child's whole environment (e.g. the parent's Env plus GST_DEBUG); default: inherited. */
+  /**
+   * The child's whole environment (e.g. the parent's Env plus GST_DEBUG); default: the parent's.
+   * Either way the Opus size cache is added to its LD_PRELOAD (hostEnvironment).
+   */
   env?: Record<string, string>;
   /** Where the child's stdout/stderr go (GStreamer prints there). */
   stdio?: 'inherit' | 'ignore' | 'pipe';
@@ -70,8 +109,7 @@ export class PipelineSupervisor extends EventEmitter<SupervisorEvents> {
   start(config: RecordingConfig, readyTimeoutMs = 15_000): Promise<{ pid: number; inputs: InputPorts[]; startedAt: string }> {
     if (this.child) throw new Error('supervisor already started');
     const child = fork(HOST_SCRIPT, [], {
-      // Without `env` the child inherits the parent's environment.
-      ...(this.options.env ? { env: this.options.env } : {}),
+      env: hostEnvironment(this.options.env ?? inheritedEnv()) as NodeJS.ProcessEnv,
       execArgv: [...process.execArgv, ...HOST_NODE_FLAGS],
       stdio: ['ignore', this.options.stdio ?? 'inherit', this.options.stdio ?? 'inherit', 'ipc'],
       serialization: 'json',

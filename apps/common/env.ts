@@ -11,3 +11,8 @@ export function processEnv(): Env {
   delete process.env.STORAGE_EMULATOR_HOST;
   return snapshot;
 }
+
+/** What a child process inherits: the live environment as it is now (without what processEnv took out). */
+export function inheritedEnv(): Env {
+  return Object.freeze({ ...process.env });
+}

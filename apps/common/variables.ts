@@ -386,6 +386,13 @@ export const TAPEDECK_STOP_TIMEOUT_MS = variable({
   description: 'how long a stopping pipeline may take to finalize its last snippet before it is killed (with a graph dump)',
   parse: int(500, 600_000),
 });
+export const TAPEDECK_OPUS_SIZE_CACHE = variable({
+  name: 'TAPEDECK_OPUS_SIZE_CACHE',
+  default: 'true',
+  description:
+    "preload `.tools/lib/libtapedeck-opus-size-cache.so` (built by `infra/install.sh`) into pipeline hosts: Debian's libopus probes the CPU (CPUID, a trap to the hypervisor on a virtual machine) for every Opus packet decoded, and the library answers the probing call from a cache. Off, or not built: libopus as installed",
+  parse: bool,
+});
 export const TAPEDECK_HLS_SEGMENT_SECONDS = variable({
   name: 'TAPEDECK_HLS_SEGMENT_SECONDS',
   default: '4',

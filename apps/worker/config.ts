@@ -34,6 +34,7 @@ export function loadWorkerConfig(env: Env) {
     rtmpMaxRetries: v.TAPEDECK_RTMP_MAX_RETRIES,
     rtmpsAllowUnknownCa: v.TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA,
     stopTimeoutMs: v.TAPEDECK_STOP_TIMEOUT_MS,
+    opusSizeCache: v.TAPEDECK_OPUS_SIZE_CACHE,
     recordHeartbeatMs: v.TAPEDECK_RECORD_HEARTBEAT_MS,
     mediaCapacityCores: v.TAPEDECK_MEDIA_CAPACITY_CORES,
     mediaReportMs: v.TAPEDECK_MEDIA_REPORT_MS,

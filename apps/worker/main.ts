@@ -10,6 +10,7 @@ import { ShipRegistry } from '../../activities/ship/ship.activity';
 import { createClipActivities } from '../../activities/clips/clip.activities';
 import { MediaRuntime } from '../../activities/media/media-runtime';
 import { PortAllocator } from '../../pipelines/ingest/ports';
+import { OPUS_SIZE_CACHE_LIB, opusSizeCacheState } from '../../pipelines/supervisor';
 import { createPubSub, createStorage } from '../common/clients';
 import { loadOrExit } from '../common/config';
 import { processEnv } from '../common/env';
@@ -157,7 +158,9 @@ async function main(): Promise<void> {
     : undefined;
   await reporter?.reportNow().catch((e) => logger.warn({ err: e }, 'first capacity report failed'));
   state = 'running';
-  logger.info({ roles: config.roles, taskQueues, workerId: config.workerId }, 'worker running');
+  const opusSizeCache = runtime ? opusSizeCacheState(config.opusSizeCache) : undefined;
+  if (opusSizeCache === 'missing') logger.warn({ library: OPUS_SIZE_CACHE_LIB }, 'Opus size cache not built (run infra/install.sh): pipeline hosts decode Opus with libopus as installed');
+  logger.info({ roles: config.roles, taskQueues, workerId: config.workerId, opusSizeCache }, 'worker running');
 
   const stop = (signal: string) => {
     if (state === 'stopping' || state === 'stopped') return;
