@@ -36,6 +36,8 @@ import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../infra/stack/tools';
+import { inheritedEnv } from '../apps/common/env';
+import { opusSizeCacheEnabled, opusSizeCacheState } from '../pipelines/supervisor';
 import { COMPOSITE_DEFAULTS, type HostMedia, type RecordingConfig } from '../pipelines/config';
 import type { HostCommand, HostEvent, InputPorts, PipelineStats } from '../pipelines/protocol';
 import type { OutputStatus } from '../pipelines/outputs/outputs';
@@ -954,7 +956,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stdout.write(`bench:media: ${o.scenarios.map(scenarioName).join(', ')}; ${o.impls.join(', ')}; ${o.seconds} s each after ${o.warmup} s warm-up; Tapedeck RTP via ${o.delivery}; work in ${work}\n`);
+  // Tapedeck's pipeline hosts preload the Opus size cache unless TAPEDECK_OPUS_SIZE_CACHE=false (the
+  // baselines never do): said up front and kept in the JSON, so runs with and without compare.
+  const opusSizeCache = opusSizeCacheState(opusSizeCacheEnabled(inheritedEnv()));
+  process.stdout.write(`bench:media: ${o.scenarios.map(scenarioName).join(', ')}; ${o.impls.join(', ')}; ${o.seconds} s each after ${o.warmup} s warm-up; Tapedeck RTP via ${o.delivery}; Opus size cache ${opusSizeCache}; work in ${work}\n`);
   const startedAt = new Date();
   const results: RunResult[] = [];
   // RTMP scenarios stream to a local nginx-rtmp (relay only) on loopback: the composite's cost of
@@ -989,7 +994,7 @@ async function main(): Promise<void> {
   const outDir = join(PROJECT_ROOT, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `media-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = { cpus: (await import('node:os')).cpus().length, loadAverageAtStart: (await import('node:os')).loadavg() };
+  const machine = { cpus: (await import('node:os')).cpus().length, loadAverageAtStart: (await import('node:os')).loadavg(), opusSizeCache };
   writeFileSync(file, `${JSON.stringify({ bench: 'media', startedAt: startedAt.toISOString(), options: { ...o, scenarios: undefined }, machine, results, summaries, goals }, null, 2)}\n`);
   process.stdout.write(`\nJSON: ${file}\n`);
   if (o.keep) process.stdout.write(`snippets and logs kept in ${work}\n`);
