@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadVariable } from '../apps/common/config';
 import { inheritedEnv, type Env } from '../apps/common/env';
 import { TAPEDECK_OPUS_SIZE_CACHE } from '../apps/common/variables';
 import type { RecordingConfig } from './config';
@@ -32,12 +33,7 @@ export type OpusSizeCacheState = 'on' | 'off' | 'missing';
 
 /** TAPEDECK_OPUS_SIZE_CACHE from an environment (default on); a value that is not a boolean throws, naming it. */
 export function opusSizeCacheEnabled(env: Env): boolean {
-  const raw = env[TAPEDECK_OPUS_SIZE_CACHE.name];
-  try {
-    return TAPEDECK_OPUS_SIZE_CACHE.parse(raw === undefined || raw === '' ? TAPEDECK_OPUS_SIZE_CACHE.default! : raw) as boolean;
-  } catch (e) {
-    throw new Error(`${TAPEDECK_OPUS_SIZE_CACHE.name}: ${(e as Error).message}`);
-  }
+  return loadVariable(env, TAPEDECK_OPUS_SIZE_CACHE);
 }
 
 /** Whether hosts get the preload: `off` (TAPEDECK_OPUS_SIZE_CACHE=false), `missing` (not built) or `on`. */

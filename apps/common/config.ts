@@ -144,22 +144,35 @@ export function loadConfig<S extends Record<string, Variable<unknown>>>(env: Env
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
-    const raw = env[spec.name];
-    const value = raw === undefined || raw === '' ? spec.default : raw;
-    if (value === undefined) {
-      if (!spec.optional) problems.push(`${spec.name}: required but not set (${spec.description})`);
-      out[key] = undefined;
-      continue;
-    }
-    try {
-      out[key] = spec.parse(value);
-    } catch (e) {
-      problems.push(`${spec.name}: ${(e as Error).message}`);
-    }
+    const read = readVariable(env, spec);
+    if ('problem' in read) problems.push(read.problem);
+    else out[key] = read.value;
   }
   problems.push(...unknownVariables(env));
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigValues<S>;
+}
+
+/**
+ * One variable on its own, without the check for unknown ones: for a setting that a module reads
+ * from an environment it hands on (the pipeline host's, pipelines/supervisor.ts).
+ */
+export function loadVariable<T>(env: Env, spec: Variable<T>): T {
+  const read = readVariable(env, spec);
+  if ('problem' in read) throw new ConfigError([read.problem]);
+  return read.value;
+}
+
+/** A variable's value: parsed, its default when unset or empty, undefined when optional; or what is wrong. */
+function readVariable<T>(env: Env, spec: Variable<T>): { value: T } | { problem: string } {
+  const raw = env[spec.name];
+  const value = raw === undefined || raw === '' ? spec.default : raw;
+  if (value === undefined) return spec.optional ? { value: undefined as T } : { problem: `${spec.name}: required but not set (${spec.description})` };
+  try {
+    return { value: spec.parse(value) as T };
+  } catch (e) {
+    return { problem: `${spec.name}: ${(e as Error).message}` };
+  }
 }
 
 function unknownVariables(env: Env): string[] {

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef int (*get_size_fn)(int channels);
@@ -27,7 +28,7 @@ int opus_decoder_get_size(int channels);
 static void die(const char *why) {
   static const char prefix[] = "libtapedeck-opus-size-cache: ";
   (void)!write(2, prefix, sizeof prefix - 1);
-  for (const char *p = why; *p; p++) (void)!write(2, p, 1);
+  (void)!write(2, why, strlen(why));
   (void)!write(2, "\n", 1);
   abort();
 }
