@@ -138,8 +138,11 @@ export function x264(name: string, bitrateKbps: number, preset: string, fps: num
  * Closed until the first video buffer reaches the snippet sink (the pipeline host opens it): a
  * recording that starts while media flows has audio at once but video only from the sender's
  * next keyframe (up to a keyframe interval later, more under load), and the first snippet would
- * open on audio alone. Sticky events (caps, segment, EOS) pass while it is closed, so a
- * recording that never gets video still finishes.
+ * open on audio alone. When it opens, the audio still behind the first video frame's running time
+ * is dropped at its src pad: audio takes longer than passed-through video to reach the gate
+ * (mixer, encoder), so what arrives together with that frame is older than it. Sticky events
+ * (caps, segment, EOS) pass while it is closed, so a recording that never gets video still
+ * finishes.
  */
 export const AUDIO_GATE = 'agate';
 

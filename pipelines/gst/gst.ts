@@ -259,6 +259,30 @@ export function onFirstBuffer(pad: GstObject, fn: (runningNs: number | null) => 
   };
 }
 
+/**
+ * Drops the buffers passing `pad` whose running time there is known and earlier than `fromNs`,
+ * until the first that is not, which passes; the probe removes itself there. It runs on the JS
+ * thread for each of those buffers, and the streaming thread waits for it meanwhile (node-gtk), as
+ * with onFirstBuffer. Returns a function that removes a probe still waiting; after it, every buffer
+ * passes.
+ */
+export function dropBefore(pad: GstObject, fromNs: number): () => void {
+  let id = 0;
+  id = Number(
+    pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
+      if (!id) return Gst.PadProbeReturn.REMOVE;
+      const runningNs = bufferRunningNs(pad, info.getBuffer());
+      if (runningNs !== null && runningNs < fromNs) return Gst.PadProbeReturn.DROP;
+      id = 0;
+      return Gst.PadProbeReturn.REMOVE;
+    }),
+  );
+  return () => {
+    if (id) pad.removeProbe(id);
+    id = 0;
+  };
+}
+
 const CLOCK_TIME_NONE = 2n ** 64n - 1n;
 
 /** A buffer's PTS as running time at `pad`: through the pad's segment and its offset. */

@@ -22,6 +22,7 @@ import {
   baseTimeNs,
   capsString,
   dotGraph,
+  dropBefore,
   getProp,
   instantiate,
   link,
@@ -145,13 +146,29 @@ class RecordingHost {
     this.stopBus = watchBus(this.pipeline, (m) => this.onMessage(m));
     if (c.kind === 'composite') for (const h of c.hosts) this.addBranch(h, false);
     const gate = this.find(AUDIO_GATE);
-    if (gate) this.dropGateProbe = onFirstBuffer(this.find(SINK).getStaticPad('video'), () => setProp(gate, 'drop', false));
+    if (gate) this.dropGateProbe = this.openGateAtVideo(gate);
     if (c.kind === 'composite') this.armMixers();
     if (!setState(this.pipeline, State.PLAYING)) throw new Error('pipeline refused to start');
     const inputs = [...this.branches.values()].map((b) => this.ports(b.host.hostId));
     send({ type: 'ready', pid: process.pid, inputs, startedAt: new Date(this.startedAtMs).toISOString() });
     this.timers.push(setInterval(() => this.checkMedia(), MEDIA_CHECK_MS));
     this.timers.push(setInterval(() => this.emitStats(), c.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS));
+  }
+
+  /**
+   * Opens the audio gate when the first video buffer reaches the snippet sink, from that buffer's
+   * running time on (builders/common.ts AUDIO_GATE). Returns what removes the probes still waiting.
+   */
+  private openGateAtVideo(gate: GstObject): () => void {
+    let trim = () => {};
+    const first = onFirstBuffer(this.find(SINK).getStaticPad('video'), (videoNs) => {
+      if (videoNs !== null) trim = dropBefore(gate.getStaticPad('src'), videoNs);
+      setProp(gate, 'drop', false);
+    });
+    return () => {
+      first();
+      trim();
+    };
   }
 
   /**

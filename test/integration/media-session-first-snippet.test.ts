@@ -24,14 +24,15 @@ interface Track {
   codec: string;
   frames: number;
   seconds: number;
+  start: number;
 }
 
 async function tracks(file: string): Promise<Record<'video' | 'audio', Track | undefined>> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,nb_frames,duration', '-of', 'json', file], { timeout: 20_000 });
-  const streams = (JSON.parse(stdout) as { streams: { codec_type: string; codec_name?: string; nb_frames?: string; duration?: string }[] }).streams;
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,nb_frames,duration,start_time', '-of', 'json', file], { timeout: 20_000 });
+  const streams = (JSON.parse(stdout) as { streams: { codec_type: string; codec_name?: string; nb_frames?: string; duration?: string; start_time?: string }[] }).streams;
   const pick = (type: string) => {
     const s = streams.find((x) => x.codec_type === type);
-    return s ? { codec: s.codec_name ?? '', frames: Number(s.nb_frames ?? 0), seconds: Number(s.duration ?? 0) } : undefined;
+    return s ? { codec: s.codec_name ?? '', frames: Number(s.nb_frames ?? 0), seconds: Number(s.duration ?? 0), start: Number(s.start_time ?? 0) } : undefined;
   };
   return { video: pick('video'), audio: pick('audio') };
 }
@@ -59,11 +60,13 @@ test('the first snippet of a recording started while media flows has video, and 
     assert.equal(video?.codec, 'h264', `${r.config.recordingId}: the first snippet has an H.264 video track`);
     assert.ok(video.frames > 0, `${r.config.recordingId}: with frames`);
     assert.equal(audio?.codec, 'aac', `${r.config.recordingId}: and an AAC track`);
-    // The gate opens when the first video buffer *arrives* at the sink, not at its timestamp: audio
-    // already past the encoder by then starts a few AAC frames (21.3 ms each) earlier, and under a
-    // full test run's load up to the pipeline's latency difference earlier (0.156 s seen once).
-    // Without the gate: 0.2-0.9 s. A cut exact to the first video timestamp is not built.
-    assert.ok(audio.seconds <= video.seconds + 0.2, `${r.config.recordingId}: audio ${audio.seconds} s does not lead video ${video.seconds} s`);
+    // The gate opens when the first video buffer arrives at the sink, and drops the audio still
+    // behind that buffer's running time, so the audio track starts with the video or after it
+    // (25-76 ms after on a loaded machine: audio that reached the closed gate after the video's
+    // timestamp was dropped there). Opening at the arrival alone let audio older than the video
+    // through: up to the pipelines' latency difference (0.24 s seen under a full test run's load).
+    // Without the gate: 0.2-0.9 s. The allowance is ffprobe's rounding.
+    assert.ok(audio.start >= video.start - 0.001, `${r.config.recordingId}: audio starting at ${audio.start} s does not lead video starting at ${video.start} s`);
   }
   const lastStats = (r: LiveRecording): PipelineStats => {
     const all = r.events.filter((e): e is Extract<HostEvent, { type: 'stats' }> => e.type === 'stats');

@@ -12,6 +12,7 @@ export interface ProbeStream {
   sample_rate?: string;
   channels?: number;
   duration?: string;
+  start_time?: string;
   nb_frames?: string;
 }
 
