@@ -285,13 +285,18 @@ export function dropBefore(pad: GstObject, fromNs: number): () => void {
 
 const CLOCK_TIME_NONE = 2n ** 64n - 1n;
 
-/** A buffer's PTS as running time at `pad`: through the pad's segment and its offset. */
+/**
+ * A buffer's PTS as running time at `pad`: through the pad's segment and, on a src pad, its offset.
+ * A sink pad's offset is already in the segment it keeps (applied as the event arrived); a src
+ * pad's is applied only as the segment leaves.
+ */
 function bufferRunningNs(pad: GstObject, buffer: GstObject): number | null {
   const pts = buffer ? BigInt(buffer.pts) : CLOCK_TIME_NONE;
   const segment = pad.getStickyEvent(Gst.EventType.SEGMENT, 0)?.parseSegment();
   if (pts === CLOCK_TIME_NONE || !segment || Number(segment.format) !== Number(Gst.Format.TIME)) return null;
   const rt = BigInt(segment.toRunningTime(Gst.Format.TIME, pts));
-  return rt === CLOCK_TIME_NONE ? null : Number(rt) + Number(pad.getOffset());
+  if (rt === CLOCK_TIME_NONE) return null;
+  return Number(pad.getDirection()) === Number(Gst.PadDirection.SRC) ? Number(rt) + Number(pad.getOffset()) : Number(rt);
 }
 
 /** An FLV tag's type (the buffer's first byte, as flvmux pushes one tag per buffer): 9 is video. */
