@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadVariable } from '../apps/common/config';
 import { inheritedEnv, type Env } from '../apps/common/env';
 import { TAPEDECK_OPUS_SIZE_CACHE } from '../apps/common/variables';
+import { TOOLS_LIB } from '../infra/stack/tools';
 import type { RecordingConfig } from './config';
 import type { HostCommand, HostEvent, InputPorts } from './protocol';
 
@@ -27,7 +28,7 @@ export const HOST_NODE_FLAGS: readonly string[] = ['--lite-mode', '--expose-gc']
  * decoding an Opus packet no longer probes the CPU (CPUID, a trap to the hypervisor on a virtual
  * machine). Built by infra/install.sh from infra/native/opus-size-cache.c, which says why.
  */
-export const OPUS_SIZE_CACHE_LIB = join(__dirname, '..', '..', '.tools', 'lib', 'libtapedeck-opus-size-cache.so');
+export const OPUS_SIZE_CACHE_LIB = join(TOOLS_LIB, 'libtapedeck-opus-size-cache.so');
 
 export type OpusSizeCacheState = 'on' | 'off' | 'missing';
 

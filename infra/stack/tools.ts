@@ -5,6 +5,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'bin');
+/** Native libraries infra/install.sh builds (git-ignored, like TOOLS_BIN). */
+export const TOOLS_LIB = join(PROJECT_ROOT, '.tools', 'lib');
 
 function executable(path: string): boolean {
   try {

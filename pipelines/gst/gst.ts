@@ -242,21 +242,15 @@ export function capsString(pad: GstObject): string | null {
  * event loop later).
  */
 export function onFirstBuffer(pad: GstObject, fn: (runningNs: number | null) => void, notBeforeNs?: number): () => void {
-  let id = 0;
-  id = Number(
-    pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
-      if (!id) return Gst.PadProbeReturn.REMOVE;
-      const runningNs = bufferRunningNs(pad, info.getBuffer());
-      if (notBeforeNs !== undefined && runningNs !== null && runningNs < notBeforeNs) return Gst.PadProbeReturn.OK;
-      id = 0;
-      fn(runningNs);
-      return Gst.PadProbeReturn.REMOVE;
-    }),
-  );
-  return () => {
-    if (id) pad.removeProbe(id);
-    id = 0;
-  };
+  let runningNs: number | null = null;
+  return watchBuffers(
+    pad,
+    (buffer) => {
+      runningNs = bufferRunningNs(pad, buffer);
+      return notBeforeNs !== undefined && runningNs !== null && runningNs < notBeforeNs ? 'pass' : 'done';
+    },
+    () => fn(runningNs),
+  ).remove;
 }
 
 /**
@@ -267,19 +261,43 @@ export function onFirstBuffer(pad: GstObject, fn: (runningNs: number | null) => 
  * passes.
  */
 export function dropBefore(pad: GstObject, fromNs: number): () => void {
+  return watchBuffers(pad, (buffer) => {
+    const runningNs = bufferRunningNs(pad, buffer);
+    return runningNs !== null && runningNs < fromNs ? 'drop' : 'done';
+  }).remove;
+}
+
+/**
+ * What a buffer probe that watches for one buffer (watchBuffers) does with each: let it pass and
+ * keep watching, drop it and keep watching, or let it pass and remove itself.
+ */
+type Verdict = 'pass' | 'drop' | 'done';
+
+/**
+ * A buffer probe on `pad` that asks `judge` about each buffer until one is `done`, then removes
+ * itself and calls `onDone` (on the JS thread, after the probe counts as removed). `remove()`
+ * takes a probe still watching away; a callback the streaming thread was already waiting to run
+ * then passes its buffer without asking.
+ */
+function watchBuffers(pad: GstObject, judge: (buffer: GstObject) => Verdict, onDone?: () => void): { pending: () => boolean; remove: () => void } {
   let id = 0;
   id = Number(
     pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
       if (!id) return Gst.PadProbeReturn.REMOVE;
-      const runningNs = bufferRunningNs(pad, info.getBuffer());
-      if (runningNs !== null && runningNs < fromNs) return Gst.PadProbeReturn.DROP;
+      const verdict = judge(info.getBuffer());
+      if (verdict === 'pass') return Gst.PadProbeReturn.OK;
+      if (verdict === 'drop') return Gst.PadProbeReturn.DROP;
       id = 0;
+      onDone?.();
       return Gst.PadProbeReturn.REMOVE;
     }),
   );
-  return () => {
-    if (id) pad.removeProbe(id);
-    id = 0;
+  return {
+    pending: () => id !== 0,
+    remove: () => {
+      if (id) pad.removeProbe(id);
+      id = 0;
+    },
   };
 }
 
@@ -311,26 +329,12 @@ const FLV_TAG_VIDEO = 9;
  * the element that owns that thread before `remove()` and a turn of the event loop.
  */
 export function keyframeGate(pad: GstObject): { pending: () => boolean; remove: () => void } {
-  let id = 0;
   const delta = Number(Gst.BufferFlags.DELTA_UNIT);
-  id = Number(
-    pad.addProbe(Gst.PadProbeType.BUFFER, (_pad: GstObject, info: GstObject) => {
-      if (!id) return Gst.PadProbeReturn.REMOVE;
-      const buffer = info.getBuffer();
-      if (!buffer || (Number(buffer.getFlags()) & delta) !== 0) return Gst.PadProbeReturn.DROP;
-      const first = buffer.extractDup(0, 1) as ArrayLike<number>;
-      if (first?.[0] !== FLV_TAG_VIDEO) return Gst.PadProbeReturn.DROP;
-      id = 0;
-      return Gst.PadProbeReturn.REMOVE;
-    }),
-  );
-  return {
-    pending: () => id !== 0,
-    remove: () => {
-      if (id) pad.removeProbe(id);
-      id = 0;
-    },
-  };
+  return watchBuffers(pad, (buffer) => {
+    if (!buffer || (Number(buffer.getFlags()) & delta) !== 0) return 'drop';
+    const first = buffer.extractDup(0, 1) as ArrayLike<number>;
+    return first?.[0] === FLV_TAG_VIDEO ? 'done' : 'drop';
+  });
 }
 
 /** Asks a video encoder for a keyframe as soon as possible (an upstream force-key-unit event on its src pad). */
