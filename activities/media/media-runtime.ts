@@ -54,6 +54,25 @@ export interface MediaRuntimeDeps {
   hostEnv?: Record<string, string>;
   /** Opens RTMP stream keys the API sealed (TAPEDECK_STREAM_KEY_SECRET; pipelines/outputs/stream-keys.ts). */
   streamKeyCipher?: Buffer;
+  /** Told every pipeline stats report and outputs change of a recording (the worker's metrics). */
+  onStats?: (recording: RecordingRef, report: { stats?: PipelineStats; outputs?: OutputStatus[] }) => void;
+  /** Told when a recording's record activity ends on this worker. */
+  onRecordingEnd?: (recording: RecordingRef) => void;
+}
+
+/** A recording running on this worker, as metrics name it (never by its ids in labels). */
+export interface RecordingRef {
+  key: string;
+  kind: 'composite' | 'individual';
+}
+
+/** What a running recording looks like right now, for metrics read when scraped. */
+export interface LiveRecording {
+  kind: 'composite' | 'individual';
+  /** Live outputs of a composite (and destinations refused here), as last reported. */
+  outputs: OutputStatus[];
+  /** The pipeline host's resident memory at its last stats report. */
+  rssBytes?: number;
 }
 
 /** Heartbeat details of the record activity; a retry resumes its numbering from them. */
@@ -86,6 +105,8 @@ interface ActiveRecording {
   refused: OutputStatus[];
   subscribed: Set<string>;
   requestStop: (reason: string) => void;
+  progress: RecordProgress;
+  stats?: PipelineStats;
 }
 
 /** Packet loss on the status is measured over this much recent time. */
@@ -208,6 +229,15 @@ export class MediaRuntime {
     return n;
   }
 
+  /** Each running recording's outputs and memory as last reported (for metrics). */
+  liveRecordings(): LiveRecording[] {
+    return [...this.recordings.values()].map((rec) => ({
+      kind: rec.input.kind,
+      outputs: rec.progress.outputs ?? [],
+      ...(rec.stats ? { rssBytes: rec.stats.rssBytes } : {}),
+    }));
+  }
+
   /** Hosts with an open ingest on this worker. */
   get openIngests(): number {
     return this.ingests.size;
@@ -264,6 +294,7 @@ export class MediaRuntime {
     const hosts = new Map((config.kind === 'composite' ? config.hosts : [config.host]).map((h) => [h.hostId, h]));
     const supervisor = new PipelineSupervisor(this.deps.hostEnv ? { env: this.deps.hostEnv } : {});
     const key = recordingKey(livestreamId, recordingId);
+    const ref: RecordingRef = { key, kind: input.kind };
     if (this.recordings.has(key)) throw ApplicationFailure.nonRetryable(`recording ${key} already runs on this worker`, 'InvalidRecordingConfig');
 
     let stopReason: string | undefined;
@@ -277,6 +308,7 @@ export class MediaRuntime {
       rtmp: sealedRtmp,
       refused: rtmp.refused,
       subscribed: new Set(),
+      progress,
       requestStop: (reason) => {
         stopReason ??= reason;
         wake();
@@ -298,13 +330,15 @@ export class MediaRuntime {
       } else if (e.type === 'fragment-opened') {
         progress.nextSequence = Math.max(progress.nextSequence, e.sequence + 1);
       } else if (e.type === 'stats') {
-        stats = e.stats;
+        stats = active.stats = e.stats;
         progress.framesOut = e.stats.framesOut;
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
         if (e.stats.outputs) progress.outputs = outputsNow(e.stats.outputs);
+        this.deps.onStats?.(ref, { stats: e.stats, ...(e.stats.outputs ? { outputs: e.stats.outputs } : {}) });
       } else if (e.type === 'outputs') {
         progress.outputs = outputsNow(e.outputs);
+        this.deps.onStats?.(ref, { outputs: e.outputs });
         ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
@@ -413,6 +447,7 @@ export class MediaRuntime {
         ingest.off('event', onSync);
       }
       this.recordings.delete(key);
+      this.deps.onRecordingEnd?.(ref);
       this.deps.capacity.recordingStopped(key);
     }
   }

@@ -90,6 +90,8 @@ async function main(): Promise<void> {
         logger,
         heartbeatMs: config.recordHeartbeatMs,
         ...(config.streamKeyCipher ? { streamKeyCipher: config.streamKeyCipher } : {}),
+        onStats: metrics.onMediaStats,
+        onRecordingEnd: metrics.onRecordingEnd,
         defaults: {
           noMediaWarningMs: config.noMediaWarningMs,
           lossWarningPercent: config.lossWarningPercent,

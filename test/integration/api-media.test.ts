@@ -11,13 +11,8 @@ import { LocalStack } from '../../infra/stack/stack';
 import { call, TOKENS, TOKENS_ENV } from '../support/api';
 import { e2eScope, sendHost, testMediaWorkerEnv } from '../support/e2e';
 import { testEnv } from '../support/env';
+import { metric } from '../support/http';
 import { freeStackPorts } from '../support/ports';
-
-/** A sample of a Prometheus text exposition, by metric name and exact label set. */
-function metric(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
-}
 
 describe('API with real media (worker, pipelines, shipping, emulators)', () => {
   const scope = e2eScope('api-media');
@@ -110,6 +105,13 @@ describe('API with real media (worker, pipelines, shipping, emulators)', () => {
     assert.ok((metric(wm, 'tapedeck_shipping_latency_seconds_count', 'kind="composite"') ?? 0) >= 1);
     assert.equal(metric(wm, 'tapedeck_ingest_hosts_open'), 2);
     assert.ok(metric(wm, 'tapedeck_shipping_backlog_snippets') !== undefined);
+    // The pipelines' own work, from their stats reports: frames written, CPU, memory.
+    for (const kind of ['composite', 'individual']) {
+      assert.ok((metric(wm, 'tapedeck_recording_frames_out_total', `kind="${kind}"`) ?? 0) > 0, `${kind} frames out: ${wm}`);
+      assert.ok((metric(wm, 'tapedeck_pipeline_cpu_seconds_total', `kind="${kind}"`) ?? 0) > 0, `${kind} pipeline CPU`);
+      assert.ok((metric(wm, 'tapedeck_pipeline_resident_bytes', `kind="${kind}"`) ?? 0) > 50e6, `${kind} pipeline memory`);
+    }
+    assert.equal(metric(wm, 'tapedeck_live_outputs', 'kind="rtmp",state="connected"'), 0, 'no live outputs asked for');
     await waitUntil(async () => metric(await apiMetrics(), 'tapedeck_recordings_running', 'kind="composite"') === 1, {
       timeoutMs: 30_000,
       intervalMs: 2000,

@@ -27,6 +27,7 @@ import { outputsSignal, readyUpdate, stopSignal } from '../../workflows/contract
 import { MEDIA_REGISTRY_ID, mediaWorkersQuery } from '../../workflows/media-registry.workflow';
 import { compositeWorkflowId, livestreamWorkflowId } from '../../workflows/livestream.types';
 import { testEnv } from '../support/env';
+import { metric } from '../support/http';
 import { startE2eServers } from '../support/e2e-stack';
 
 const unavailable = RtmpServer.available();
@@ -69,6 +70,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     await stack.start();
 
     const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
+    const workerHttp = await freePort();
     const worker = ManagedProcess.start({
       name: 'worker',
       command: process.execPath,
@@ -77,7 +79,7 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
         ...testEnv,
         ...stack.clientEnv,
         TAPEDECK_WORKER_ID: 'media-live',
-        TAPEDECK_WORKER_HTTP_PORT: String(await freePort()),
+        TAPEDECK_WORKER_HTTP_PORT: String(workerHttp),
         TAPEDECK_SPOOL_DIR: join(dataDir, 'spool'),
         TAPEDECK_RTP_PORTS: `${rtpBase}-${rtpBase + 19}`,
         TAPEDECK_MEDIA_REPORT_MS: '1000',
@@ -153,6 +155,20 @@ describe('live output end to end (worker, workflows, nginx-rtmp, HLS in the buck
     const streaming = reported.filter((o) => o.kind === 'rtmp' && o !== refused);
     assert.equal(streaming.length, 2, JSON.stringify(reported));
     assert.ok(streaming.every((o) => o.target === `rtmp://127.0.0.1:${rtmp.port}/live/***` && o.bytesSent > 0), JSON.stringify(reported));
+
+    // The worker's /metrics: the same outputs by kind and state, the bytes they sent, the
+    // composite's frames and its pipeline host's CPU and memory.
+    const scrape = async () => (await fetch(`http://127.0.0.1:${workerHttp}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    let wm = '';
+    await waitUntil(async () => metric((wm = await scrape()), 'tapedeck_live_outputs', 'kind="rtmp",state="connected"') === 2, { timeoutMs: 15_000, intervalMs: 500, what: `two RTMP destinations connected in the worker's metrics (${wm.split('\n').filter((l) => l.startsWith('tapedeck_live')).join('; ')})` });
+    assert.equal(metric(wm, 'tapedeck_live_outputs', 'kind="rtmp",state="failed"'), 1, 'the destination this worker could not open');
+    assert.equal(metric(wm, 'tapedeck_live_outputs', 'kind="hls",state="connected"'), 1);
+    const rtmpBytes = metric(wm, 'tapedeck_rtmp_bytes_sent_total') ?? 0;
+    assert.ok(rtmpBytes > 0, wm);
+    assert.ok((metric(wm, 'tapedeck_recording_frames_out_total', 'kind="composite"') ?? 0) > 0, wm);
+    assert.ok((metric(wm, 'tapedeck_pipeline_cpu_seconds_total', 'kind="composite"') ?? 0) > 0, wm);
+    assert.ok((metric(wm, 'tapedeck_pipeline_resident_bytes', 'kind="composite"') ?? 0) > 50e6, wm);
+    await waitUntil(async () => (metric(await scrape(), 'tapedeck_rtmp_bytes_sent_total') ?? 0) > rtmpBytes, { timeoutMs: 15_000, intervalMs: 500, what: 'the RTMP bytes counter to grow' });
 
     const url = hlsPlaylistUrl('tapedeck-live', livestreamId, new URL(stack.clientEnv.STORAGE_EMULATOR_HOST!));
     const playlist = async () => {

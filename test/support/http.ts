@@ -10,3 +10,9 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   }
   return { status: res.status, body };
 }
+
+/** A sample of a Prometheus text exposition, by metric name and exact label set. */
+export function metric(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
+}
