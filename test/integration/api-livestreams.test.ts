@@ -150,6 +150,13 @@ describe('livestream API (real Temporal, GCS emulator, media faked out)', () => 
         [rtmpOutputId(rtmp[1]!), 'failed', 'not started by the media worker: its key does not open'],
       ],
     );
+    // A destination that is down is a current problem of the livestream, named by its redacted target.
+    const down = (await status()).body;
+    assert.ok(
+      down.warnings.includes('composite: RTMP destination rtmps://ingest.example.org:443/live2/*** failed: not started by the media worker: its key does not open'),
+      JSON.stringify(down.warnings),
+    );
+    assert.equal(down.health, 'degraded');
     api.media.outputs = undefined;
 
     // Shipped snippets are read from the bucket: three composite snippets, one of bob.

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseMediaPlaylist } from '../../activities/ship/hls-playlist';
+import { outputProblems } from '../../apps/api/livestreams/output-problems';
 import { AUDIO_TEE, buildComposite, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
 import {
   buildFlvMux,
@@ -163,4 +164,27 @@ test('HLS helpers: playlist entries and the public playlist URL', () => {
   );
   assert.equal(hlsPlaylistUrl('b', 'ls-1'), 'https://storage.googleapis.com/b/livestreams/ls-1/hls/playlist.m3u8');
   assert.equal(hlsPlaylistUrl('b', 'ls-1', new URL('http://127.0.0.1:4443')), 'http://127.0.0.1:4443/b/livestreams/ls-1/hls/playlist.m3u8');
+});
+
+test('status: live outputs that are down are named as problems, those streaming or not reported yet are not', () => {
+  const since = new Date(0).toISOString();
+  const lines = outputProblems({
+    rtmp: [
+      { id: 'rtmp-a', target: 'rtmp://a.example/app/***', state: 'connected', attempts: 1, bytesSent: 10, since },
+      { id: 'rtmp-b', target: 'rtmp://b.example/app/***', state: 'retrying', attempts: 3, bytesSent: 0, since, lastError: 'Could not connect' },
+      { id: 'rtmp-c', target: 'rtmps://c.example/app/***', state: 'failed', attempts: 5, bytesSent: 0, since, lastError: 'TLS: unknown CA' },
+      { id: 'rtmp-d', target: 'rtmp://d.example/app/***', state: 'failed', attempts: 0, bytesSent: 0, since, lastError: 'its key does not open' },
+      { id: 'rtmp-e', target: 'rtmp://e.example/app/***', state: 'pending' },
+      { id: 'rtmp-f', target: 'rtmp://f.example/app/***', state: 'connecting', attempts: 1, bytesSent: 0, since },
+    ],
+    hls: { playlistUrl: 'http://bucket/playlist.m3u8', state: 'retrying', lastError: 'hlssink2: write failed' },
+  });
+  assert.deepEqual(lines, [
+    'RTMP destination rtmp://b.example/app/*** retrying (attempt 3): Could not connect',
+    'RTMP destination rtmps://c.example/app/*** failed after 5 attempt(s): TLS: unknown CA',
+    'RTMP destination rtmp://d.example/app/*** failed: its key does not open',
+    'HLS retrying: hlssink2: write failed',
+  ]);
+  assert.deepEqual(outputProblems({ rtmp: [], hls: { playlistUrl: 'x', state: 'connected' } }), []);
+  assert.deepEqual(outputProblems({ rtmp: [], hls: null }), []);
 });

@@ -13,6 +13,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { API_CONFIG, LOGGER } from '../tokens';
 import type { HostSpecDto } from './dto/host-spec.dto';
 import type { LayoutDto, SnippetsQuery } from './dto/requests.dto';
+import { outputProblems } from './output-problems';
 import type { BacklogDto, LivestreamStatusDto, OutputsStatusDto, RecordingLiveDto, RtmpOutputStatusDto, SnippetListDto, StartedLivestreamDto } from './dto/responses.dto';
 import { HLS_OUTPUT_ID, hlsPlaylistUrl, redactRtmpUrl, rtmpOutputId, rtmpUrlProblem } from '../../../pipelines/outputs/outputs';
 import { openRtmpUrl, sealRtmpUrl } from '../../../pipelines/outputs/stream-keys';
@@ -177,6 +178,14 @@ export class LivestreamsService {
       totals.set(sn.recording, t);
     }
 
+    // Live outputs down right now (a destination retrying or given up, the HLS rendition failing)
+    // are current problems too: the recording is fine, what viewers get is not.
+    const outputs = this.outputs(s, live);
+    for (const p of outputProblems(outputs)) {
+      warnings.push(`composite: ${p}`);
+      currentProblems += 1;
+    }
+
     let recentProblems = currentProblems;
     for (const n of s.notices) {
       warnings.push(n);
@@ -215,7 +224,6 @@ export class LivestreamsService {
                 ? 'degraded'
                 : 'ok';
 
-    const outputs = this.outputs(s, live);
     const shipped = [...totals.entries()].map(([recordingId, t]) => ({ recordingId, ...t }));
     const lastSnippetAt = shipped.reduce<string | null>((a, t) => (t.lastSnippetAt && (!a || t.lastSnippetAt > a) ? t.lastSnippetAt : a), null);
     return {
