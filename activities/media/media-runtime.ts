@@ -320,6 +320,14 @@ export class MediaRuntime {
     if (active.refused.length > 0) progress.outputs = outputsNow([]);
     const fragments: FragmentInfo[] = [];
     let stats: PipelineStats | undefined;
+    /** Tells the metrics hook; a hook that throws is logged and never reaches the recording. */
+    const tell = (report: { stats?: PipelineStats; outputs?: OutputStatus[] }) => {
+      try {
+        this.deps.onStats?.(ref, report);
+      } catch (err) {
+        log.warn({ err }, 'media metrics hook failed');
+      }
+    };
     supervisor.on('event', (e: HostEvent) => {
       if (e.type === 'fragment-closed') {
         fragments.push(e);
@@ -335,10 +343,10 @@ export class MediaRuntime {
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
         if (e.stats.outputs) progress.outputs = outputsNow(e.stats.outputs);
-        this.deps.onStats?.(ref, { stats: e.stats, ...(e.stats.outputs ? { outputs: e.stats.outputs } : {}) });
+        tell({ stats: e.stats, ...(e.stats.outputs ? { outputs: e.stats.outputs } : {}) });
       } else if (e.type === 'outputs') {
         progress.outputs = outputsNow(e.outputs);
-        this.deps.onStats?.(ref, { outputs: e.outputs });
+        tell({ outputs: e.outputs });
         ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
@@ -447,7 +455,11 @@ export class MediaRuntime {
         ingest.off('event', onSync);
       }
       this.recordings.delete(key);
-      this.deps.onRecordingEnd?.(ref);
+      try {
+        this.deps.onRecordingEnd?.(ref);
+      } catch (err) {
+        log.warn({ err }, 'media metrics hook failed');
+      }
       this.deps.capacity.recordingStopped(key);
     }
   }

@@ -18,12 +18,13 @@ const OUTPUT_STATES: OutputState[] = ['connecting', 'connected', 'retrying', 'fa
  * Turns running totals (a pipeline's frames since it started, an output's bytes since it was
  * added) into counter increments: how much each grew since it was last seen. A total seen for the
  * first time counts whole; one that went down started again (a new pipeline or output under the
- * same name) and counts whole too.
+ * same name) and counts whole too. A value that is no count (negative, NaN) adds nothing.
  */
 export class RunningTotals {
   private readonly last = new Map<string, number>();
 
   growth(key: string, value: number): number {
+    if (!Number.isFinite(value) || value < 0) return 0;
     const prev = this.last.get(key);
     this.last.set(key, value);
     if (prev === undefined || value < prev) return value;

@@ -45,6 +45,9 @@ describe('worker metrics: running totals', () => {
     assert.equal(t.growth('a', 25), 0);
     assert.equal(t.growth('a', 4), 4, 'a new pipeline under the same name starts from 0');
     assert.equal(t.growth('b', 7), 7);
+    assert.equal(t.growth('b', Number.NaN), 0, 'no count adds nothing and is not remembered');
+    assert.equal(t.growth('b', -1), 0);
+    assert.equal(t.growth('b', 9), 2);
     t.forget('a');
     assert.equal(t.size, 1);
     assert.equal(t.growth('a', 5), 5);
