@@ -319,11 +319,10 @@ export class MediaRuntime {
     const outputsNow = (pipeline: OutputStatus[]) => [...pipeline, ...active.refused];
     if (active.refused.length > 0) progress.outputs = outputsNow([]);
     const fragments: FragmentInfo[] = [];
-    let stats: PipelineStats | undefined;
-    /** Tells the metrics hook; a hook that throws is logged and never reaches the recording. */
-    const tell = (report: { stats?: PipelineStats; outputs?: OutputStatus[] }) => {
+    /** Runs a metrics hook; one that throws is logged and never reaches the recording. */
+    const hook = (call: () => void) => {
       try {
-        this.deps.onStats?.(ref, report);
+        call();
       } catch (err) {
         log.warn({ err }, 'media metrics hook failed');
       }
@@ -338,15 +337,15 @@ export class MediaRuntime {
       } else if (e.type === 'fragment-opened') {
         progress.nextSequence = Math.max(progress.nextSequence, e.sequence + 1);
       } else if (e.type === 'stats') {
-        stats = active.stats = e.stats;
+        active.stats = e.stats;
         progress.framesOut = e.stats.framesOut;
         progress.fpsOut = e.stats.fpsOut;
         progress.bitrateKbps = e.stats.bitrateKbps;
         if (e.stats.outputs) progress.outputs = outputsNow(e.stats.outputs);
-        tell({ stats: e.stats, ...(e.stats.outputs ? { outputs: e.stats.outputs } : {}) });
+        hook(() => this.deps.onStats?.(ref, { stats: e.stats, ...(e.stats.outputs ? { outputs: e.stats.outputs } : {}) }));
       } else if (e.type === 'outputs') {
         progress.outputs = outputsNow(e.outputs);
-        tell({ outputs: e.outputs });
+        hook(() => this.deps.onStats?.(ref, { outputs: e.outputs }));
         ctx.heartbeat(progress);
       } else if (e.type === 'warning' || (e.type === 'error' && !e.fatal)) {
         const w = `${e.code}${'hostId' in e && e.hostId ? ` (${e.hostId})` : ''}: ${e.message}`;
@@ -446,7 +445,7 @@ export class MediaRuntime {
       await writeJsonAtomic(join(folder, FINISHED_MARKER_FILE), marker);
       log.info({ snippets: fragments.length, reason: stopReason }, 'recording finished');
       if (cancelled) throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure('cancelled');
-      return summarize(recordingId, startSequence, progress, fragments, stats, config);
+      return summarize(recordingId, startSequence, progress, fragments, active.stats, config);
     } finally {
       clearInterval(beat);
       supervisor.kill('SIGKILL'); // no-op when it already exited
@@ -455,11 +454,7 @@ export class MediaRuntime {
         ingest.off('event', onSync);
       }
       this.recordings.delete(key);
-      try {
-        this.deps.onRecordingEnd?.(ref);
-      } catch (err) {
-        log.warn({ err }, 'media metrics hook failed');
-      }
+      hook(() => this.deps.onRecordingEnd?.(ref));
       this.deps.capacity.recordingStopped(key);
     }
   }

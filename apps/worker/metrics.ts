@@ -11,6 +11,7 @@ import type { MediaRuntime, RecordingRef } from '../../activities/media/media-ru
 import type { OutputKind, OutputState, OutputStatus } from '../../pipelines/outputs/outputs';
 import type { PipelineStats } from '../../pipelines/protocol';
 
+const RECORDING_KINDS = ['composite', 'individual'] as const;
 const OUTPUT_KINDS: OutputKind[] = ['rtmp', 'hls'];
 const OUTPUT_STATES: OutputState[] = ['connecting', 'connected', 'retrying', 'failed', 'stopped'];
 
@@ -106,8 +107,7 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         const n = runtime()?.runningByKind() ?? { composite: 0, individual: 0 };
-        this.set({ kind: 'composite' }, n.composite);
-        this.set({ kind: 'individual' }, n.individual);
+        for (const kind of RECORDING_KINDS) this.set({ kind }, n[kind]);
       },
     });
     new Gauge({
@@ -129,11 +129,10 @@ export class WorkerMetrics {
       collect() {
         const n = { composite: 0, individual: 0 };
         for (const rec of runtime()?.liveRecordings() ?? []) n[rec.kind] += rec.rssBytes ?? 0;
-        this.set({ kind: 'composite' }, n.composite);
-        this.set({ kind: 'individual' }, n.individual);
+        for (const kind of RECORDING_KINDS) this.set({ kind }, n[kind]);
       },
     });
-    for (const kind of ['composite', 'individual']) {
+    for (const kind of RECORDING_KINDS) {
       this.framesOut.inc({ kind }, 0);
       this.framesDropped.inc({ kind }, 0);
       this.pipelineCpu.inc({ kind }, 0);
