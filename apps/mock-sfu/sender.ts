@@ -59,6 +59,11 @@ export interface MockSfuOptions {
   rtcpIntervalMs?: number;
   /** Audio leaves this much later than the video captured with it (negative: earlier). */
   audioLagMs?: number;
+  /**
+   * The audio's first packets leave this much late, together, and the rest on time: what a
+   * receiver sees when it (or the sender) was busy as the stream started.
+   */
+  audioStartLateMs?: number;
   h264Mode?: 0 | 1;
   faults?: FaultOptions;
   cacheDir?: string;
@@ -249,7 +254,8 @@ export class MockSfu {
     if (this.running) return;
     this.running = true;
     // media time 0 a little ahead: the first Opus packet is due pre-skip (6.5 ms) before it, and a
-    // packet sent late would shift the receiver's arrival-time mapping of that stream for good
+    // first packet sent late shifts the receiver's arrival-time mapping of that stream until its
+    // jitter buffer has corrected it (audioStartLateMs does that on purpose)
     this.t0 = wallClock() + 20;
     for (const h of this.hosts.values()) {
       for (const s of [h.video, h.audio]) s.nextSrAt = this.t0 + Math.random() * this.rtcpIntervalMs * 0.2;
@@ -361,6 +367,11 @@ export class MockSfu {
     for (const h of this.hosts.values()) {
       for (const s of [h.video, h.audio]) {
         let due = s.dueAt(this.t0, this.loopSeconds);
+        const holdUntil = s.medium === 'audio' ? this.t0 + (this.options.audioStartLateMs ?? 0) : 0;
+        if (now < holdUntil) {
+          next = Math.min(next, holdUntil);
+          continue;
+        }
         while (due <= now) {
           this.sendUnit(s);
           s.index++;

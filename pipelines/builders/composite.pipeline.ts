@@ -78,7 +78,7 @@
 import type { CompositeRecordingConfig, HostMedia } from '../config';
 import type { Tile } from '../layout';
 import { chain, type BranchSpec, type ElementSpec, type PipelineSpec, type PropValue } from '../spec';
-import { OUTPUT_RATE, aacEncoder, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, leakyQueue, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
+import { OUTPUT_RATE, aacEncoder, audioMixer, FLOAT_MIX_CAPS, inputNames, jitterLatencyMs, leakyQueue, opusDecoder, queue, rtpInput, vp8Decoder, silence, SILENCE_SOURCE, SINK, snippetSink, x264 } from './common';
 
 export const VIDEO_MIXER = 'vmix';
 export const AUDIO_MIXER = 'amix';
@@ -178,7 +178,7 @@ export function buildComposite(config: CompositeRecordingConfig): PipelineSpec {
   ];
   const quiet = silence(SILENCE_SOURCE, FLOAT_MIX_CAPS);
   const audio: ElementSpec[] = [
-    { name: AUDIO_MIXER, factory: 'audiomixer', props: { latency: mixerLatencyNs(config) } },
+    audioMixer(AUDIO_MIXER, mixerLatencyNs(config)),
     // Hosts speaking at once sum above full scale: the mix (in float) goes through a limiter
     // before the encoder instead of being clipped.
     { name: AUDIO_LIMITER, factory: 'audiodynamic', props: { mode: 'compressor', characteristics: 'hard-knee', threshold: LIMITER_THRESHOLD, ratio: LIMITER_RATIO } },

@@ -14,7 +14,7 @@
 // The silent source keeps audio (and so the snippet cuts) flowing while the microphone is quiet.
 import type { IndividualRecordingConfig } from '../config';
 import { chain, type ElementSpec, type LinkSpec, type PipelineSpec } from '../spec';
-import { AAC_PRIMING_NS, aacEncoder, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, vp8Decoder, x264 } from './common';
+import { AAC_PRIMING_NS, aacEncoder, audioMixer, frameCounter, MIX_CAPS, inputNames, jitterLatencyMs, opusDecoder, queue, rtpInput, silence, SILENCE_SOURCE, snippetSink, SINK, vp8Decoder, x264 } from './common';
 
 export const AUDIO_MIXER = 'amix';
 export const VIDEO_ENCODER = 'venc';
@@ -63,12 +63,8 @@ export function buildIndividual(config: IndividualRecordingConfig): PipelineSpec
     queue(a.queue),
   ];
   const quiet = silence(SILENCE_SOURCE);
-  elements.push(...audio, ...quiet, {
-    name: AUDIO_MIXER,
-    factory: 'audiomixer',
-    // Room for the jitter buffer's latency, so a host's audio is never dropped as late.
-    props: { latency: (jitterLatencyMs(config) + 100) * 1_000_000 },
-  });
+  // Room for the jitter buffer's latency, so a host's audio is never dropped as late.
+  elements.push(...audio, ...quiet, audioMixer(AUDIO_MIXER, (jitterLatencyMs(config) + 100) * 1_000_000));
   links.push(
     ...chain(audio.map((e) => e.name)),
     { from: a.queue, to: AUDIO_MIXER, toPad: 'sink_%u', toPadProps: { volume: host.microphone ? 1 : 0 } },

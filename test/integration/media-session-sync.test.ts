@@ -9,6 +9,11 @@
 //  2. A skewed sender (audio leaves 120 ms after its video) with RTCP sender reports: the ingest's
 //     estimate reaches the pipelines as set-sync and brings them within one frame; a recording of
 //     the same host that is denied set-sync shows the skew, so the measurement can fail.
+//  3. Audio whose first packets arrive late (a sender, or a receiver, busy as the stream starts):
+//     its jitter buffer corrects their timestamps within about a second, and the audio mixer
+//     follows (MIX_ALIGNMENT_NS), so the recording's audio does not stay that much behind its
+//     picture. A recording of the same host started later, whose first packets came on time, is
+//     the reference.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { HostEvent } from '../../pipelines/protocol';
@@ -201,4 +206,37 @@ test('a sender whose audio lags 120 ms is brought within one frame by set-sync f
   const composite = mean(afterFix(results.composite).flatMap((x) => x.offsets));
   assert.ok(composite < controlMean - 40, `set-sync moved the composite's audio towards its video (${composite.toFixed(1)} vs ${controlMean.toFixed(1)} ms)`);
   assertWithin('synced composite', afterFix(results.composite), 1000 / 15, () => 2);
+});
+
+test('audio whose first packets arrive 25 ms late is placed where a recording started later places it', { timeout: 120_000 }, async (t) => {
+  const LATE_MS = 25;
+  // no sender reports: nothing is estimated, so only the pipelines' own timing is under test
+  const live = await LiveSession.open({ livestreamId: 'ls-late', sender: { rtcp: 'none', audioStartLateMs: LATE_MS } });
+  sessions.push(live);
+  const h = hostMedia('h', 'H264');
+  const [host] = await live.addHosts([h], {}, { start: false });
+  // waiting when the sender starts: its first audio packets are the late ones
+  const late = await live.record((dir) => individualConfig(dir, h, 'av', { snippetSeconds: SNIPPET, recordingId: 'host-h-late' }));
+  host!.sfu.start();
+  await sleep(3000);
+  // joins a stream that is on time
+  const reference = await live.record((dir) => individualConfig(dir, h, 'av', { snippetSeconds: SNIPPET, recordingId: 'host-h-reference' }));
+  await sleep(13_000);
+  await live.stop();
+  for (const r of [late, reference]) assert.deepEqual(noErrors(r), [], `${r.config.recordingId}: no errors`);
+  assert.deepEqual(late.syncCommands, [], 'no lip sync estimate without sender reports');
+
+  const results = { late: await syncPerSnippet(late), reference: await syncPerSnippet(reference) };
+  t.diagnostic(JSON.stringify(results));
+  // the first snippet holds the correction (the jitter buffer's first second)
+  const steady = (r: SnippetSync[]) => r.filter((_x, i) => i > 0).flatMap((x) => x.offsets);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const lateOffsets = steady(results.late);
+  const referenceOffsets = steady(results.reference);
+  assert.ok(lateOffsets.length >= 6 && referenceOffsets.length >= 4, `flash/beep pairs measured (${lateOffsets.length}, ${referenceOffsets.length})`);
+  const gap = mean(lateOffsets) - mean(referenceOffsets);
+  // audiomixer's own default (40 ms) kept the late start: the gap was the full 25 ms
+  assert.ok(Math.abs(gap) <= 6, `audio − video ${mean(lateOffsets).toFixed(1)} ms against ${mean(referenceOffsets).toFixed(1)} ms in the recording started later: ${gap.toFixed(1)} ms apart`);
+  const lateSteady = results.late.slice(1);
+  assertWithin('late start', lateSteady, 1000 / 30, (_s, i) => (i < lateSteady.length - 1 ? 2 : 0));
 });

@@ -68,9 +68,10 @@ export class LiveSession {
 
   /**
    * Several hosts from one sender: one media clock, so their flashes and beeps happen at the same
-   * instants (a mixed composite's beeps then line up with every tile's flashes).
+   * instants (a mixed composite's beeps then line up with every tile's flashes). `start: false`
+   * leaves the sender to the test (`host.sfu.start()`), so recordings can be waiting for its first packet.
    */
-  async addHosts(medias: HostMedia[], sender: SenderOptions = {}): Promise<LiveHost[]> {
+  async addHosts(medias: HostMedia[], sender: SenderOptions = {}, options: { start?: boolean } = {}): Promise<LiveHost[]> {
     const specs: Array<MockHostSpec & { colour: string }> = [];
     for (const media of medias) {
       const ep = await this.session.addHost(media);
@@ -87,7 +88,7 @@ export class LiveSession {
     }
     const sfu = await MockSfu.create({ clipSeconds: 4, ...this.senderOptions, ...sender, hosts: specs });
     this.cleanups.push(() => sfu.stop().catch(() => undefined));
-    sfu.start();
+    if (options.start ?? true) sfu.start();
     return medias.map((media, i) => {
       const host = { media, colour: specs[i]!.colour, sfu };
       this.hosts.set(media.hostId, host);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AFTER_FIRST_INPUT, AUDIO_MIXER, buildComposite, buildHostBranch, branchNames, LABEL_HEIGHT, LABEL_WIDTH, labelRect, padProps, TILE_INPUT_FPS, TILE_LAYERS, VIDEO_MIXER, VIDEO_TEE } from '../../pipelines/builders/composite.pipeline';
-import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, SINK } from '../../pipelines/builders/common';
-import { buildIndividual } from '../../pipelines/builders/individual.pipeline';
+import { AAC_PRIMING_NS, AUDIO_GATE, inputNames, MIX_ALIGNMENT_NS, MIX_DISCONT_WAIT_NS, SINK } from '../../pipelines/builders/common';
+import { AUDIO_MIXER as INDIVIDUAL_AUDIO_MIXER, buildIndividual } from '../../pipelines/builders/individual.pipeline';
 import { ActiveSpeakerPicker, gridTiles, layoutTiles, speakerTiles } from '../../pipelines/layout';
 import { parsePartName, SpoolWriter } from '../../pipelines/host/spool-writer';
 import { compositeConfig, hostMedia, individualConfig } from '../support/recording';
@@ -105,6 +105,21 @@ test('individual MP4 recordings hold audio back (closed valve) until video arriv
     assert.equal(spec.elements.some((e) => e.name === inputNames('h', 'video').count), codec === 'H264');
   }
   assert.ok(!buildIndividual(individualConfig('/s', hostMedia('h'), 'audio')).elements.some((e) => e.name === AUDIO_GATE), 'MP3 has no video to wait for');
+});
+
+test('every audio mixer places its inputs by their timestamps to within 2 ms, not audiomixer\'s 40 ms', () => {
+  const mixers = [
+    buildComposite(compositeConfig('/s', [])).elements.find((e) => e.name === AUDIO_MIXER)!,
+    ...(['av', 'audio'] as const).map((v) => buildIndividual(individualConfig('/s', hostMedia('h', 'VP8'), v)).elements.find((e) => e.name === INDIVIDUAL_AUDIO_MIXER)!),
+  ];
+  for (const m of mixers) {
+    assert.equal(m.factory, 'audiomixer');
+    assert.equal(m.props!['alignment-threshold'], MIX_ALIGNMENT_NS);
+    assert.equal(m.props!['discont-wait'], MIX_DISCONT_WAIT_NS);
+    assert.ok(Number(m.props!.latency) > 0, 'room for the jitter buffers kept');
+  }
+  assert.equal(MIX_ALIGNMENT_NS, 2_000_000);
+  assert.ok(MIX_DISCONT_WAIT_NS <= 100_000_000, 'a start-up correction is followed within a tenth of a second');
 });
 
 test('grid layout: 1..25 hosts tile the canvas without overlap', () => {
