@@ -110,10 +110,11 @@ export function snippetSink(config: RecordingConfig, ext: 'mp4' | 'mp3', encoded
  * previous buffer, would put them, before the mixer places it by its timestamp again. An input's
  * first timestamps come from when its first RTP packets were read: late when the sender or this
  * pipeline was busy as the stream started. Its jitter buffer corrects them within about a second
- * (its skew estimate; 0 to 16.5 ms at a recording's start on these machines with the cores busy). With audiomixer's
- * default, 40 ms, the audio kept that start-up lateness for the whole recording while the video,
- * placed by its timestamps, lost it; audio first sent 25 ms late stayed 35 ms behind its picture.
- * Each re-placement drops or leaves out 2 ms of that input's audio.
+ * (its skew estimate: 0 to 16.5 ms at a recording's start on these machines with the cores
+ * busy). With audiomixer's default, 40 ms, the audio kept that start-up lateness for the whole
+ * recording while the video, placed by its timestamps, lost it: audio first sent 25 ms late
+ * stayed 35 ms behind its picture. Each re-placement drops, or leaves silent, 2 ms of that
+ * input's audio.
  */
 export const MIX_ALIGNMENT_NS = 2_000_000;
 /** How long (ns) an input must stay beyond that before it is placed again: one stray buffer is not enough. */
