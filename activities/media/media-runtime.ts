@@ -63,12 +63,12 @@ export interface MediaRuntimeDeps {
 /** A recording running on this worker, as metrics name it (never by its ids in labels). */
 export interface RecordingRef {
   key: string;
-  kind: 'composite' | 'individual';
+  kind: RecordingConfig['kind'];
 }
 
 /** What a running recording looks like right now, for metrics read when scraped. */
 export interface LiveRecording {
-  kind: 'composite' | 'individual';
+  kind: RecordingConfig['kind'];
   /** Live outputs of a composite (and destinations refused here), as last reported. */
   outputs: OutputStatus[];
   /** The pipeline host's resident memory at its last stats report. */
