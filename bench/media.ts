@@ -7,9 +7,10 @@
 //
 // Live output: with --rtmp (default 1,3) a 4-host composite (Tapedeck only; the baselines have no
 // RTMP output) streams to 1 and to 3 destinations on a local nginx-rtmp relay on loopback
-// (infra/stack/rtmp-server.ts): the cost of the shared-encode outputs (one shared FLV mux; a queue
-// and rtmp2sink per destination). The destinations are switched off and on in alternating windows
-// of one pipeline process (`alternate`), and the output threads are also counted on their own.
+// (infra/stack/rtmp-server.ts): the cost of the shared-encode outputs (one shared FLV mux into a
+// pipe; every destination sent from the pipeline host's event loop). The destinations are switched
+// off and on in alternating windows of one pipeline process (`alternate`), and the outputs' own
+// threads are also counted: the mux's, and what the main thread costs more while they are on.
 //
 // Per scenario (the composite at each host count, then one individual recording) the
 // implementations run one after another, each with a fresh mock SFU. CPU is utime + stime from
@@ -145,18 +146,24 @@ interface RunResult {
 interface RtmpAlternation {
   destinations: number;
   windowSeconds: number;
-  windows: Array<{ on: boolean; cpu: number; outputThreads: number; connected?: number }>;
+  windows: Array<{ on: boolean; cpu: number; outputThreads: number; mainThread: number; connected?: number }>;
   /** Mean pipeline CPU-s/s of the windows without / with the destinations. */
   off: number;
   on: number;
   /** (on - off) / off, in percent, over all windows and per off/on pair. */
   extraPercent: number;
   pairPercents: number[];
-  /** The output threads' own CPU-s/s (mean over the "on" windows), and as a percentage of `off`. */
+  /**
+   * The outputs' own CPU-s/s: the output threads' (mean over the "on" windows) plus what the main
+   * thread, which sends to the destinations, costs more while on than while off; and as a
+   * percentage of `off`.
+   */
   outputThreads: number;
   outputThreadsPercent: number;
   /** The threads counted as output threads, with their mean CPU-s/s while on. */
   outputThreadNames: Record<string, number>;
+  /** The main thread's mean CPU-s/s while on minus while off: the RTMP sending on the event loop. */
+  mainThreadMore: number;
   /** The other threads that cost most more while on than while off (mean CPU-s/s on − off). */
   otherThreadsMore: Record<string, number>;
   bytesSent: number;
@@ -768,8 +775,12 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
   }
 }
 
-/** Names of the threads an RTMP output adds: its queues' and mux's streaming threads, and rtmp2sink's connection loop (a GstTask, "taskN"). */
-const OUTPUT_THREAD = /^(rtmp-|flv-|task\d)/;
+/**
+ * Names of the threads the RTMP outputs add: the shared mux's queues and its streaming thread
+ * (which writes into the pipe). The destinations are sent from the pipeline host's main (event
+ * loop) thread, which runs with or without them: its share is what it costs more while they are on.
+ */
+const OUTPUT_THREAD = /^flv-/;
 const RTMP_WINDOWS = 6;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -801,17 +812,21 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
     const wall = (performance.now() - t0) / 1000;
     if (c0 === undefined || c1 === undefined) throw new Error('the pipeline process ended during the RTMP windows');
     const perThread = threadCpuDelta(th0, th1);
+    const main0 = th0.get(live.pipelinePid);
+    const main1 = th1.get(live.pipelinePid);
+    const mainThread = main0 && main1 ? (main1.cpuSeconds - main0.cpuSeconds) / wall : 0;
     let outputThreads = 0;
     for (const [name, cpu] of perThread) {
       const sums = byName[on ? 'on' : 'off'];
       sums.set(name, (sums.get(name) ?? 0) + cpu / wall);
       if (!OUTPUT_THREAD.test(name)) continue;
+      if (name === main1?.name) throw new Error(`the main thread's name ${name} looks like an output thread's`);
       outputThreads += cpu / wall;
       if (on) onNames.set(name, [...(onNames.get(name) ?? []), cpu / wall]);
     }
     const outs = live.outputs().filter((x) => x.kind === 'rtmp');
     if (on) bytesSent += outs.reduce((t, x) => t + x.bytesSent, 0) - bytesBefore;
-    windows.push({ on, cpu: (c1 - c0) / wall, outputThreads, ...(on ? { connected: outs.filter((x) => x.state === 'connected').length } : {}) });
+    windows.push({ on, cpu: (c1 - c0) / wall, outputThreads, mainThread, ...(on ? { connected: outs.filter((x) => x.state === 'connected').length } : {}) });
   }
   live.command({ type: 'set-outputs', rtmp: [] });
   const off = mean(windows.filter((w) => !w.on).map((w) => w.cpu));
@@ -822,11 +837,12 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
     const [offW, onW] = x.on ? [y, x] : [x, y];
     pairPercents.push(Number((((onW.cpu - offW.cpu) / offW.cpu) * 100).toFixed(1)));
   }
-  const outputThreads = mean(windows.filter((w) => w.on).map((w) => w.outputThreads));
+  const mainThreadMore = mean(windows.filter((w) => w.on).map((w) => w.mainThread)) - mean(windows.filter((w) => !w.on).map((w) => w.mainThread));
+  const outputThreads = mean(windows.filter((w) => w.on).map((w) => w.outputThreads)) + mainThreadMore;
   return {
     destinations: urls.length,
     windowSeconds,
-    windows: windows.map((w) => ({ ...w, cpu: round(w.cpu, 4)!, outputThreads: round(w.outputThreads, 4)! })),
+    windows: windows.map((w) => ({ ...w, cpu: round(w.cpu, 4)!, outputThreads: round(w.outputThreads, 4)!, mainThread: round(w.mainThread, 4)! })),
     off: round(off, 4)!,
     on: round(onCpu, 4)!,
     extraPercent: round(((onCpu - off) / off) * 100, 1)!,
@@ -834,6 +850,7 @@ async function alternate(live: Live, urls: string[], o: Options): Promise<RtmpAl
     outputThreads: round(outputThreads, 4)!,
     outputThreadsPercent: round((outputThreads / off) * 100, 1)!,
     outputThreadNames: Object.fromEntries([...onNames].map(([k, v]) => [k, round(v.reduce((a, b) => a + b, 0) / (RTMP_WINDOWS / 2), 4)!])),
+    mainThreadMore: round(mainThreadMore, 4)!,
     otherThreadsMore: Object.fromEntries(
       [...new Set([...byName.on.keys(), ...byName.off.keys()])]
         .filter((name) => !OUTPUT_THREAD.test(name))
@@ -939,7 +956,7 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
     const alt = r.rtmpAlternation;
     if (!alt) continue;
     process.stdout.write(`\n${r.scenario}: windows (CPU-s/s) ${alt.windows.map((w) => `${w.on ? 'on' : 'off'} ${w.cpu.toFixed(4)}`).join(', ')}\n`);
-    process.stdout.write(`  output threads while on: ${Object.entries(alt.outputThreadNames).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
+    process.stdout.write(`  output threads while on: ${Object.entries(alt.outputThreadNames).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; main thread (the RTMP sending), on − off: ${alt.mainThreadMore >= 0 ? '+' : ''}${alt.mainThreadMore.toFixed(4)}\n`);
     process.stdout.write(`  other threads, on − off: ${Object.entries(alt.otherThreadsMore).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(4)}`).join(', ')}\n`);
   }
   process.stdout.write('\nGoals:\n');

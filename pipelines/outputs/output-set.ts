@@ -1,15 +1,17 @@
-// The live outputs of a running composite, inside the pipeline host: one bin per output behind a
-// small interface (attach to the tees, detach, status), a desired set that replaces the running
-// one, and the retry loop. Errors of an output's elements (found by their ancestry on the bus)
-// detach that output and schedule a new attempt; they never reach the recording. The RTMP
-// destinations share one FLV mux (its own bin, `out-flv`), started with the first attached
-// destination and stopped with the last; an error of the mux drops the destinations behind it. A
-// destination removed, or left at the stop, is ended (OutputBin.end: the server sees deleteStream).
-import { addGhostPad, getProp, instantiate, keyframeGate, linkFromTee, newBin, releaseTeePad, sendEos, setState, State, structUint64, type GstObject, type TeeLink } from '../gst/gst';
+// The live outputs of a running composite, inside the pipeline host: one object per output behind
+// a small interface (attach, detach, end, bytes sent), a desired set that replaces the running
+// one, and the retry loop. HLS is a bin attached to the encoders' tees; its elements' errors
+// (found by their ancestry on the bus) detach it and schedule a new attempt. The RTMP destinations
+// share one FLV mux (its own bin, `out-flv`, writing into a pipe) started with the first attached
+// destination and stopped with the last; each destination is an RTMP connection on the event loop
+// fed from that pipe (FlvFeed, RtmpPublisher), and its failures reach the set the same way. An
+// error of the mux drops the destinations behind it. A destination removed, or left at the stop,
+// is ended (FCUnpublish and deleteStream) rather than cut.
+import { addGhostPad, instantiate, linkFromTee, newBin, releaseTeePad, setState, State, type GstObject, type TeeLink } from '../gst/gst';
+import { FlvFeed } from './flv-feed';
 import {
   buildFlvMux,
   buildHlsOutput,
-  buildRtmpOutput,
   FLV_MUX_ID,
   HLS_OUTPUT_ID,
   HLS_PLAYLIST,
@@ -25,68 +27,69 @@ import {
   type OutputKind,
   type OutputStatus,
 } from './outputs';
+import { RtmpPublisher } from './rtmp-publisher';
 
 /** A destination connected this long without an error counts as healthy again (the backoff restarts). */
 const HEALTHY_AFTER_MS = 10_000;
 /** A connected RTMP destination whose byte count has not moved for this long is treated as dropped. */
 const STALL_MS = 10_000;
 
-/** The tees an output bin is fed from: the encoders' (video, audio) and the shared FLV mux's. */
+/** What outputs are fed from: the encoders' tees, and the shared FLV mux's feed (started on first use). */
 export interface OutputTees {
   video: GstObject;
   audio: GstObject;
-  /** The shared FLV mux's tee and the bin it sits in, started on first use. */
-  flv?: () => { tee: GstObject; bin: GstObject };
+  flv: () => FlvFeed;
 }
 
-/** How long a bin whose keyframe gate was still waiting is left before it goes to NULL (see detach). */
-const GATE_SETTLE_MS = 100;
-/** How long an ended RTMP bin plays on outside the pipeline so its sink can end the stream (see end). */
+/** How long an ended RTMP destination may take to send its last commands before it is closed (see RtmpDestination.end). */
 export const RTMP_END_MS = 2000;
 
-/** One output bin: built from its spec, attached to its tees while playing, detached on error or removal. */
-export class OutputBin {
+/** An output as the set drives it: attached while it runs, detached on error or removal. */
+export interface LiveOutput {
+  readonly id: string;
+  readonly attached: boolean;
+  attach(tees: OutputTees): void;
+  /** Stops at once. */
+  detach(): void;
+  /** Stops as the protocol asks (RTMP: the stream is ended); may take RTMP_END_MS. */
+  end(): void;
+  readonly isEnding: boolean;
+  /** Finishes an end() at once (the pipeline is going down). */
+  closeEnded(): void;
+  bytesSent(): number;
+}
+
+/** One output bin (HLS, and the shared FLV mux): built from its spec, attached to the encoders' tees. */
+export class OutputBin implements LiveOutput {
   private bin: GstObject | null = null;
   private teeLinks: TeeLink[] = [];
-  private gate: { pending: () => boolean; remove: () => void } | null = null;
-  private inputPads: GstObject[] = [];
-  /** After end(): the bin playing on outside the pipeline until its timer sets it to NULL. */
-  private ending: { bin: GstObject; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     readonly spec: OutputBinSpec,
     private readonly pipeline: GstObject,
   ) {}
 
+  get id(): string {
+    return this.spec.id;
+  }
+
   get attached(): boolean {
     return this.bin !== null;
   }
 
-  attach(tees: OutputTees): void {
+  attach(tees: Pick<OutputTees, 'video' | 'audio'>): void {
     if (this.bin) return;
     const bin = newBin(outputNames(this.spec.id).bin);
     const { elements } = instantiate(bin, this.spec, () => undefined);
     const ghosts = (Object.entries(this.spec.inputs) as Array<[OutputInput, string]>).map(
       ([input, element]) => [input, addGhostPad(bin, input, elements.get(element).getStaticPad('sink'))] as const,
     );
-    // An RTMP destination joins an FLV stream that may have run for a while: its media starts at
-    // the first video keyframe that leaves its queue (the headers come with the caps).
-    if (this.spec.kind === 'rtmp') this.gate = keyframeGate(elements.get(outputNames(this.spec.id).queue).getStaticPad('src'));
     this.pipeline.add(bin);
     // The bin plays before the tee feeds it: a tee pushing into an inactive pad gets FLUSHING back.
     bin.syncStateWithParent();
     this.bin = bin;
-    this.inputPads = ghosts.map(([, pad]) => pad);
     try {
-      for (const [input, pad] of ghosts) {
-        if (input === 'flv') {
-          const flv = tees.flv?.();
-          if (!flv) throw new Error(`no FLV mux for output ${this.spec.id}`);
-          this.teeLinks.push(linkFromTee(flv.tee, pad, flv.bin));
-        } else {
-          this.teeLinks.push(linkFromTee(tees[input], pad));
-        }
-      }
+      for (const [input, pad] of ghosts) this.teeLinks.push(linkFromTee(tees[input], pad));
     } catch (err) {
       this.detach();
       throw err;
@@ -94,88 +97,119 @@ export class OutputBin {
   }
 
   /**
-   * Unlinks from the tees, then stops and drops the bin. No blocking probe: the output's first
+   * Unlinks from the tees, then stops and drops the bin. No blocking probe: the bin's first
    * element after the tee is errorignore and then a leaky queue, so a push in progress returns at
-   * once and releasing the tee pad (which waits for it) cannot wait on the network. A keyframe
-   * gate still waiting may hold the queue's thread on the JS thread: then the bin leaves the
-   * pipeline at once and goes to NULL once that call has run (stopping the queue waits for it).
+   * once and releasing the tee pad (which waits for it) cannot wait on a stuck branch.
    */
   detach(): void {
-    const { bin, gate } = this.unlink();
+    for (const l of this.teeLinks) releaseTeePad(l);
+    this.teeLinks = [];
+    const bin = this.bin;
+    this.bin = null;
     if (!bin) return;
     bin.setLockedState(true);
-    if (gate?.pending()) {
-      gate.remove();
-      this.pipeline.remove(bin);
-      setTimeout(() => setState(bin, State.NULL), GATE_SETTLE_MS);
-      return;
-    }
     setState(bin, State.NULL);
     this.pipeline.remove(bin);
   }
 
-  /**
-   * Ends the output instead of dropping it: unlinked from the tees, out of the pipeline (so the
-   * pipeline's own EOS never waits for it) but still playing, it gets an EOS behind what its queue
-   * holds. rtmp2sink answers an EOS by ending the stream (FCUnpublish, deleteStream), so the server
-   * sees the stream end rather than the publisher vanish. The bin goes to NULL RTMP_END_MS later
-   * (a sink that never connected or is wedged is unlocked then). The EOS goes into the queue,
-   * which never blocks on it, so this never waits on the network. A bin whose keyframe gate still
-   * waits has sent nothing: it is detached as before.
-   */
+  /** A bin has nothing to end: the pipeline's EOS reaches an HLS bin that stays attached. */
   end(): void {
-    const bin = this.bin;
-    if (!bin || this.gate?.pending()) {
-      this.detach();
-      return;
-    }
-    const { pads } = this.unlink();
-    bin.setLockedState(true);
-    this.pipeline.remove(bin);
-    for (const pad of pads) sendEos(pad);
-    this.ending = { bin, timer: setTimeout(() => this.closeEnded(), RTMP_END_MS) };
+    this.detach();
   }
 
-  /** Releases the tee pads and hands over the bin, its input pads and its gate (a gate not pending is spent). */
-  private unlink(): { bin: GstObject | null; pads: GstObject[]; gate: { pending: () => boolean; remove: () => void } | null } {
-    for (const l of this.teeLinks) releaseTeePad(l);
-    const taken = { bin: this.bin, pads: this.inputPads, gate: this.gate };
-    this.teeLinks = [];
-    this.bin = null;
-    this.inputPads = [];
-    this.gate = null;
-    return taken;
+  get isEnding(): boolean {
+    return false;
+  }
+
+  closeEnded(): void {}
+
+  /** Bins count no bytes (HLS progress is a closed segment). */
+  bytesSent(): number {
+    return 0;
+  }
+}
+
+/**
+ * One RTMP destination: a publisher on the event loop, fed the shared mux's tags while attached.
+ * Its failure (refused, dropped, a certificate not accepted, no answer) comes back through
+ * `onError` like a bus error of a bin.
+ */
+export class RtmpDestination implements LiveOutput {
+  private publisher: RtmpPublisher | null = null;
+  private unsubscribe: () => void = () => undefined;
+  private ending: { publisher: RtmpPublisher; timer: NodeJS.Timeout } | null = null;
+
+  constructor(
+    readonly id: string,
+    private readonly url: string,
+    private readonly opts: { allowUnknownCa: boolean; onError: (id: string, text: string) => void; requestKeyframe?: () => void },
+  ) {}
+
+  get attached(): boolean {
+    return this.publisher !== null;
+  }
+
+  attach(tees: OutputTees): void {
+    if (this.publisher) return;
+    const feed = tees.flv();
+    const publisher: RtmpPublisher = new RtmpPublisher({
+      url: this.url,
+      allowUnknownCa: this.opts.allowUnknownCa,
+      // A destination starts at a keyframe: ask for one rather than wait up to a GOP.
+      onPublishing: () => this.opts.requestKeyframe?.(),
+      onError: (text) => {
+        if (this.publisher === publisher) this.opts.onError(this.id, text);
+      },
+    });
+    this.publisher = publisher;
+    this.unsubscribe = feed.subscribe((tag, headers) => publisher.accept(tag, headers));
+    publisher.start();
+  }
+
+  private take(): RtmpPublisher | null {
+    this.unsubscribe();
+    this.unsubscribe = () => undefined;
+    const p = this.publisher;
+    this.publisher = null;
+    return p;
+  }
+
+  detach(): void {
+    this.take()?.destroy();
+  }
+
+  /** FCUnpublish and deleteStream, then the connection closes; cut RTMP_END_MS later if it has not. */
+  end(): void {
+    const publisher = this.take();
+    if (!publisher) return;
+    publisher.end();
+    this.ending = { publisher, timer: setTimeout(() => this.closeEnded(), RTMP_END_MS) };
   }
 
   get isEnding(): boolean {
     return this.ending !== null;
   }
 
-  /** Sets an ended bin to NULL now (the pipeline is going down; no thread may outlive it). */
   closeEnded(): void {
     const ending = this.ending;
     this.ending = null;
     if (!ending) return;
     clearTimeout(ending.timer);
-    setState(ending.bin, State.NULL);
+    ending.publisher.destroy();
   }
 
-  /** The bin, while attached. */
-  get gstBin(): GstObject | null {
-    return this.bin;
-  }
-
-  /** Bytes the sink has written to the network (RTMP), 0 when unknown. */
   bytesSent(): number {
-    if (!this.bin || this.spec.kind !== 'rtmp') return 0;
-    const sink = this.bin.getByName(outputNames(this.spec.id).sink);
-    const stats = sink ? (getProp(sink, 'stats') as GstObject) : undefined;
-    return (stats ? structUint64(stats, 'out-bytes-total') : undefined) ?? 0;
+    return this.publisher?.bytesSent() ?? 0;
+  }
+
+  /** Media tags skipped because the destination fell behind. */
+  skipped(): number {
+    return this.publisher?.skipped ?? 0;
   }
 }
 
 interface Entry {
-  out: OutputBin;
+  out: LiveOutput;
   status: OutputStatus;
   /** Consecutive failed attempts. */
   failures: number;
@@ -187,8 +221,8 @@ interface Entry {
   retryAtMs: number | null;
   /** No progress (RTMP: bytes sent; HLS: a segment closed) for this long counts as a drop. */
   stallMs: number;
-  /** HLS: a fresh spec per attempt (new segment names: the restarted hlssink2 numbers from 0). */
-  rebuild?: (attempt: number) => OutputBinSpec;
+  /** HLS: a fresh bin per attempt (new segment names: the restarted hlssink2 numbers from 0). */
+  rebuild?: (attempt: number) => LiveOutput;
 }
 
 export interface OutputSetOptions {
@@ -197,7 +231,7 @@ export interface OutputSetOptions {
   audioTee: GstObject;
   /** Consecutive failed attempts after which a destination is `failed` (0: retry for ever). */
   maxRetries: number;
-  /** `rtmps://` destinations accept a certificate from an unknown CA (buildRtmpOutput). */
+  /** `rtmps://` destinations accept a certificate from an unknown CA (its name and dates still count). */
   rtmpsAllowUnknownCa?: boolean;
   /** Asks the composite's video encoder for a keyframe (an RTMP destination joined and waits for one). */
   requestKeyframe?: () => void;
@@ -210,37 +244,42 @@ export class OutputSet {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
-  /** The FLV mux the RTMP destinations share: present while at least one of them is attached. */
-  private flv: OutputBin | null = null;
-  /** RTMP bins ended and still playing outside the pipeline (OutputBin.end). */
-  private ended: OutputBin[] = [];
+  /** The FLV mux the RTMP destinations share and its feed: present while at least one of them is attached. */
+  private flv: { mux: OutputBin; feed: FlvFeed } | null = null;
+  /** RTMP destinations ended and still closing (RtmpDestination.end). */
+  private ended: LiveOutput[] = [];
 
   constructor(private readonly opts: OutputSetOptions) {
     this.now = opts.now ?? Date.now;
   }
 
   private tees(): OutputTees {
-    return { video: this.opts.videoTee, audio: this.opts.audioTee, flv: () => this.flvTee() };
+    return { video: this.opts.videoTee, audio: this.opts.audioTee, flv: () => this.flvFeed() };
   }
 
-  /** The shared mux's tee; the mux is started (fed from the encoders' tees) on first use. */
-  private flvTee(): { tee: GstObject; bin: GstObject } {
+  /** The shared mux's feed; the mux is started (fed from the encoders' tees) on first use. */
+  private flvFeed(): FlvFeed {
     if (!this.flv) {
-      const mux = new OutputBin(buildFlvMux(), this.opts.pipeline);
-      mux.attach(this.tees());
-      this.flv = mux;
+      const feed = FlvFeed.open((text) => this.onError(FLV_MUX_ID, text));
+      const mux = new OutputBin(buildFlvMux(feed.writeFd), this.opts.pipeline);
+      try {
+        mux.attach(this.tees());
+      } catch (err) {
+        feed.close();
+        throw err;
+      }
+      this.flv = { mux, feed };
     }
-    const bin = this.flv.gstBin;
-    const tee = bin?.getByName(this.flv.spec.tee!);
-    if (!tee) throw new Error('the shared FLV mux has no tee');
-    return { tee, bin };
+    return this.flv.feed;
   }
 
   /** The shared mux goes with the last attached RTMP destination (a retry starts a fresh one). */
   private releaseFlvIfUnused(): void {
     if (!this.flv) return;
     for (const e of this.entries.values()) if (e.status.kind === 'rtmp' && e.out.attached) return;
-    this.flv.detach();
+    // The mux stops writing first (NULL), then the pipe closes.
+    this.flv.mux.detach();
+    this.flv.feed.close();
     this.flv = null;
   }
 
@@ -261,25 +300,34 @@ export class OutputSet {
       }
     }
     this.releaseFlvIfUnused();
-    for (const [id, url] of wanted) if (!this.entries.has(id)) this.add(buildRtmpOutput(url, { allowUnknownCa: this.opts.rtmpsAllowUnknownCa ?? false }), redactRtmpUrl(url));
+    for (const [id, url] of wanted) {
+      if (this.entries.has(id)) continue;
+      const out = new RtmpDestination(id, url, {
+        allowUnknownCa: this.opts.rtmpsAllowUnknownCa ?? false,
+        onError: (outputId, text) => this.onError(outputId, text),
+        requestKeyframe: this.opts.requestKeyframe,
+      });
+      this.add(out, 'rtmp', redactRtmpUrl(url));
+    }
     this.ensureTimer();
     this.changed();
   }
 
   startHls(settings: HlsSettings): void {
     if (this.entries.has(HLS_OUTPUT_ID)) return;
-    const spec = (attempt: number) => buildHlsOutput({ ...settings, segmentPrefix: attempt > 1 ? `${settings.segmentPrefix}r${attempt}` : settings.segmentPrefix });
+    const bin = (attempt: number) =>
+      new OutputBin(buildHlsOutput({ ...settings, segmentPrefix: attempt > 1 ? `${settings.segmentPrefix}r${attempt}` : settings.segmentPrefix }), this.opts.pipeline);
     // A first segment takes up to a segment length plus a GOP; three lengths without one is a stall.
-    this.add(spec(1), `${settings.dir}/${HLS_PLAYLIST}`, { stallMs: 3 * settings.segmentSeconds * 1000 + 5000, rebuild: spec });
+    this.add(bin(1), 'hls', `${settings.dir}/${HLS_PLAYLIST}`, { stallMs: 3 * settings.segmentSeconds * 1000 + 5000, rebuild: bin });
     this.ensureTimer();
     this.changed();
   }
 
-  private add(spec: OutputBinSpec, target: string, opts: Pick<Entry, 'stallMs' | 'rebuild'> = { stallMs: STALL_MS }): void {
+  private add(out: LiveOutput, kind: OutputKind, target: string, opts: Pick<Entry, 'stallMs' | 'rebuild'> = { stallMs: STALL_MS }): void {
     const t = this.now();
     const entry: Entry = {
-      out: new OutputBin(spec, this.opts.pipeline),
-      status: { id: spec.id, kind: spec.kind as OutputKind, target, state: 'connecting', attempts: 0, bytesSent: 0, since: new Date(t).toISOString() },
+      out,
+      status: { id: out.id, kind, target, state: 'connecting', attempts: 0, bytesSent: 0, since: new Date(t).toISOString() },
       failures: 0,
       bytesBefore: 0,
       lastBytes: 0,
@@ -288,7 +336,7 @@ export class OutputSet {
       retryAtMs: null,
       ...opts,
     };
-    this.entries.set(spec.id, entry);
+    this.entries.set(out.id, entry);
     this.tryAttach(entry);
   }
 
@@ -296,14 +344,12 @@ export class OutputSet {
     e.status.attempts++;
     e.retryAtMs = null;
     delete e.status.retryAt;
-    if (e.rebuild && e.status.attempts > 1) e.out = new OutputBin(e.rebuild(e.status.attempts), this.opts.pipeline);
+    if (e.rebuild && e.status.attempts > 1) e.out = e.rebuild(e.status.attempts);
     this.setState(e, 'connecting');
     e.lastBytes = 0;
     e.lastBytesAt = this.now();
     try {
       e.out.attach(this.tees());
-      // A destination starts at a keyframe: ask for one rather than wait up to a GOP.
-      if (e.status.kind === 'rtmp') this.opts.requestKeyframe?.();
     } catch (err) {
       this.fail(e, (err as Error).message);
     }
@@ -321,7 +367,7 @@ export class OutputSet {
     }
   }
 
-  /** A bus error or warning from an element: true when it belongs to an output (and was handled). */
+  /** An output's error (a bus error of its bin, or an RTMP destination's): true when it belongs to an output (and was handled). */
   onError(outputId: string | undefined, text: string): boolean {
     if (outputId === FLV_MUX_ID) {
       // The shared mux failed: every destination behind it drops (and is retried with a fresh mux).
@@ -403,18 +449,18 @@ export class OutputSet {
     return [...this.entries.values()].map((e) => ({ ...e.status, bytesSent: e.bytesBefore + e.out.bytesSent() }));
   }
 
-  private endOutput(out: OutputBin): void {
+  private endOutput(out: LiveOutput): void {
     out.end();
     this.ended = [...this.ended.filter((o) => o.isEnding), out];
   }
 
-  /** Before the pipeline goes to NULL: every ended RTMP bin goes to NULL too. */
+  /** Before the pipeline goes to NULL: every ended RTMP destination closes now. */
   closeEnded(): void {
     for (const out of this.ended) out.closeEnded();
     this.ended = [];
   }
 
-  /** Stop: RTMP outputs end (EOS into each, outside the pipeline: see OutputBin.end); HLS stays so EOS closes its last segment. */
+  /** Stop: RTMP outputs end (RtmpDestination.end); HLS stays so EOS closes its last segment. */
   detachLive(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

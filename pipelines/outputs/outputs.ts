@@ -10,26 +10,23 @@
 //                          ├────▶ out-flv bin
 //                          └────▶ out-hls bin
 //
-//   FLV mux:   video ─▶ flv-vok errorignore → flv-vq queue(leaky) ─▶ flv-mux flvmux(streamable) → flv-tee ─▶ out-{id}, …
+//   FLV mux:   video ─▶ flv-vok errorignore → flv-vq queue(leaky) ─▶ flv-mux flvmux(streamable) → flv-sink fdsink ─▶ pipe
 //              audio ─▶ flv-aok errorignore → flv-aq queue(leaky) ─┘
-//   RTMP bin:  flv ─▶ {id}-ok errorignore → {id}-q queue(leaky) → {id}-sink rtmp2sink      (one per destination)
+//   pipe ─▶ FlvFeed (event loop, every 50 ms) ─▶ RtmpPublisher per destination ─▶ TCP / TLS
 //   HLS bin:   video ─▶ hls-vok → hls-vq → hls-vparse h264parse ─▶ hls-sink hlssink2 (video)
 //              audio ─▶ hls-aok → hls-aq → hls-aparse aacparse  ─▶ hls-sink (audio)
 //
-// The encode is shared, and so is the FLV mux: a destination only queues and sends. A destination
-// that joins the running mux late (added live, or retried) gets the FLV stream headers from the
-// caps: flvmux puts the FLV header, onMetaData and the AVC and AAC sequence headers in its caps'
-// `streamheader`, the tee hands the caps to a new branch, and rtmp2sink sends those headers before
-// its first media message. It starts at a keyframe: the host drops what leaves the queue until the
-// first video keyframe (a probe that removes itself there) and asks the encoder for one when a
-// destination attaches.
+// The encode is shared, and so is the FLV mux: a destination only sends. Each destination is an
+// RTMP connection on the pipeline host's event loop (rtmp-publisher.ts), fed the mux's tags; one
+// that joins the running stream late (added live, or retried) gets the stream's latest headers
+// (onMetaData, the AVC and AAC sequence headers) and starts at the next keyframe, which the host
+// asks the encoder for.
 //
-// `errorignore` turns a flow error of a dead destination into OK before it reaches a tee (a tee
-// returns a branch's error upstream, which would stop the mux, or the recording's encoder thread);
-// the leaky queues drop instead of blocking, so a slow destination never stalls the recording, the
-// mux or the other outputs.
+// `errorignore` turns a flow error into OK before it reaches a tee (a tee returns a branch's error
+// upstream, which would stop the recording's encoder thread); the leaky queues drop instead of
+// blocking, so a mux or HLS branch that stops consuming never stalls the recording.
 import { leakyQueue } from '../builders/common';
-import type { ElementSpec, LinkSpec, PropValue } from '../spec';
+import type { ElementSpec, LinkSpec } from '../spec';
 
 export type OutputKind = 'rtmp' | 'hls';
 export type OutputState = 'connecting' | 'connected' | 'retrying' | 'failed' | 'stopped';
@@ -162,19 +159,15 @@ export const outputNames = (id: string) => ({
   videoQueue: `${id}-vq`,
   audioIgnore: `${id}-aok`,
   audioQueue: `${id}-aq`,
-  /** RTMP: the destination's front, behind the shared mux's tee. */
-  ignore: `${id}-ok`,
-  queue: `${id}-q`,
   mux: `${id}-mux`,
-  tee: `${id}-tee`,
   sink: `${id}-sink`,
 });
 
 /** The shared FLV mux's id: its bin is `out-flv`, so its bus messages are attributed like an output's. */
 export const FLV_MUX_ID = 'flv';
 
-/** What an output bin takes in: the encoded video and audio (from vtee/atee) or the muxed FLV (from the shared mux's tee). */
-export type OutputInput = 'video' | 'audio' | 'flv';
+/** What an output bin takes in: the encoded video and audio (from vtee/atee). */
+export type OutputInput = 'video' | 'audio';
 
 export interface OutputBinSpec {
   id: string;
@@ -183,21 +176,22 @@ export interface OutputBinSpec {
   links: LinkSpec[];
   /** Elements whose sink pads become the bin's ghost pads, each fed by the tee of its input. */
   inputs: Partial<Record<OutputInput, string>>;
-  /** The shared mux: the tee the RTMP destinations branch from. */
-  tee?: string;
 }
 
-/** errorignore → leaky queue: the front of every output (per medium, or of the FLV stream). */
-function front(ignore: string, queueName: string, maxMs: number, maxBytes = 0): ElementSpec[] {
-  const q = leakyQueue(queueName, maxMs, maxBytes);
+/** errorignore → leaky queue: the front of every output bin, per medium. */
+function front(ignore: string, queueName: string, maxMs: number): ElementSpec[] {
+  const q = leakyQueue(queueName, maxMs);
   return [
     { name: ignore, factory: 'errorignore', props: { 'ignore-error': true, 'ignore-notlinked': true, 'ignore-notnegotiated': true, 'convert-to': 'ok' } },
     { ...q, props: { ...q.props, silent: true } },
   ];
 }
 
-/** The FLV mux the RTMP destinations share: one mux for all of them, one tee to branch from. */
-export function buildFlvMux(): OutputBinSpec {
+/**
+ * The FLV mux the RTMP destinations share: one mux for all of them, written into a pipe whose
+ * other end the RTMP senders read on the event loop (FlvFeed). `fd` is the pipe's write end.
+ */
+export function buildFlvMux(fd: number): OutputBinSpec {
   const n = outputNames(FLV_MUX_ID);
   const v = front(n.videoIgnore, n.videoQueue, 2000);
   const a = front(n.audioIgnore, n.audioQueue, 2000);
@@ -208,54 +202,17 @@ export function buildFlvMux(): OutputBinSpec {
       ...v,
       ...a,
       { name: n.mux, factory: 'flvmux', props: { streamable: true, latency: 100_000_000 } },
-      // allow-not-linked: between a destination's release and the next one's link the mux must
-      // not see not-linked (the aggregator would stop).
-      { name: n.tee, factory: 'tee', props: { 'allow-not-linked': true } },
+      // async=false: nothing to preroll; a pipe that is full waits in poll, which NULL interrupts.
+      { name: n.sink, factory: 'fdsink', props: { fd, sync: false, async: false, 'enable-last-sample': false } },
     ],
     links: [
       { from: n.videoIgnore, to: n.videoQueue },
       { from: n.audioIgnore, to: n.audioQueue },
       { from: n.videoQueue, to: n.mux, toPad: 'video' },
       { from: n.audioQueue, to: n.mux, toPad: 'audio' },
-      { from: n.mux, to: n.tee },
+      { from: n.mux, to: n.sink },
     ],
     inputs: { video: n.videoIgnore, audio: n.audioIgnore },
-    tee: n.tee,
-  };
-}
-
-/**
- * TLS checks of an `rtmps://` destination that accepts a certificate from an unknown CA: every
- * GTlsCertificateFlags check but `unknown-ca`, so the name (or IP) and the dates still count.
- */
-export const RTMPS_UNKNOWN_CA_CHECKS = 'bad-identity+not-activated+expired+revoked+insecure+generic-error';
-
-/**
- * One RTMP destination behind the shared mux: errorignore → leaky queue → rtmp2sink. The queue is
- * the destination's own streaming thread: rtmp2sink's render waits for its connection (for ever,
- * with a server that accepts TCP and never answers) and for its send queue, and that wait must
- * not reach the mux. Bounded in time and bytes (the FLV header buffers carry no timestamps).
- * `rtmps://` is TLS through GIO (glib-networking), checked against the system's root certificates;
- * `allowUnknownCa` drops only the CA check (RTMPS_UNKNOWN_CA_CHECKS).
- */
-export function buildRtmpOutput(url: string, opts: { allowUnknownCa?: boolean } = {}): OutputBinSpec {
-  const { scheme } = parseRtmpUrl(url);
-  const id = rtmpOutputId(url);
-  const n = outputNames(id);
-  const tls: Record<string, PropValue> = scheme === 'rtmps' && opts.allowUnknownCa ? { 'tls-validation-flags': RTMPS_UNKNOWN_CA_CHECKS } : {};
-  return {
-    id,
-    kind: 'rtmp',
-    elements: [
-      ...front(n.ignore, n.queue, 3000, 4 * 1024 * 1024),
-      // async=false: a sink that cannot connect must not hold the bin's state change.
-      { name: n.sink, factory: 'rtmp2sink', props: { location: url, 'async-connect': true, async: false, sync: false, timeout: 10, ...tls } },
-    ],
-    links: [
-      { from: n.ignore, to: n.queue },
-      { from: n.queue, to: n.sink },
-    ],
-    inputs: { flv: n.ignore },
   };
 }
 

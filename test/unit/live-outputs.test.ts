@@ -10,7 +10,6 @@ import { AUDIO_TEE, buildComposite, VIDEO_TEE } from '../../pipelines/builders/c
 import {
   buildFlvMux,
   buildHlsOutput,
-  buildRtmpOutput,
   FLV_MUX_ID,
   hlsPlaylistUrl,
   InvalidOutputUrl,
@@ -23,7 +22,6 @@ import {
   RETRY_MAX_MS,
   rtmpOutputId,
   rtmpUrlProblem,
-  RTMPS_UNKNOWN_CA_CHECKS,
 } from '../../pipelines/outputs/outputs';
 import { compositeConfig, hostMedia } from '../support/recording';
 
@@ -71,59 +69,27 @@ test('a desired set is validated, de-duplicated and bounded', () => {
   assert.throws(() => normaliseOutputs({ rtmp: Array.from({ length: 6 }, (_, i) => `rtmp://h/a/k${i}`) }), /at most 5/);
 });
 
-test('one FLV mux shared by the RTMP destinations: errorignore and a leaky queue per medium, flvmux (streamable) into a tee', () => {
-  const mux = buildFlvMux();
+test('one FLV mux shared by the RTMP destinations: errorignore and a leaky queue per medium, flvmux (streamable) into the pipe', () => {
+  const mux = buildFlvMux(17);
   assert.equal(mux.id, FLV_MUX_ID);
   const byName = new Map(mux.elements.map((e) => [e.name, e]));
   assert.equal(byName.get(mux.inputs.video!)?.factory, 'errorignore');
   assert.equal(byName.get(mux.inputs.audio!)?.factory, 'errorignore');
-  assert.equal(mux.inputs.flv, undefined);
   const queues = mux.elements.filter((e) => e.factory === 'queue');
   assert.equal(queues.length, 2);
   for (const q of queues) assert.equal(q.props?.leaky, 'downstream');
   assert.equal(mux.elements.filter((e) => e.factory === 'flvmux').length, 1);
   assert.ok(mux.elements.some((e) => e.factory === 'flvmux' && e.props?.streamable === true));
-  const tee = byName.get(mux.tee!)!;
-  assert.equal(tee.factory, 'tee');
-  assert.equal(tee.props?.['allow-not-linked'], true, 'no destination linked for a moment is not an error of the mux');
+  const sink = byName.get('flv-sink')!;
+  assert.equal(sink.factory, 'fdsink');
+  assert.equal(sink.props?.fd, 17, 'writes into the pipe it is given');
+  assert.equal(sink.props?.sync, false);
+  assert.equal(sink.props?.async, false, 'never holds a state change');
   assert.deepEqual(
     mux.links.map((l) => `${l.from}>${l.to}${l.toPad ? `.${l.toPad}` : ''}`),
-    ['flv-vok>flv-vq', 'flv-aok>flv-aq', 'flv-vq>flv-mux.video', 'flv-aq>flv-mux.audio', 'flv-mux>flv-tee'],
+    ['flv-vok>flv-vq', 'flv-aok>flv-aq', 'flv-vq>flv-mux.video', 'flv-aq>flv-mux.audio', 'flv-mux>flv-sink'],
   );
   assert.equal(outputOfPath('/GstPipeline:composite/GstBin:out-flv/GstFlvMux:flv-mux'), FLV_MUX_ID, 'bus messages of the mux are attributed to it');
-});
-
-test('an RTMP destination: behind the shared mux only errorignore, a bounded leaky queue and rtmp2sink that never holds the state change', () => {
-  const spec = buildRtmpOutput('rtmp://h/live/k');
-  assert.deepEqual(Object.keys(spec.inputs), ['flv'], 'fed from the shared mux, not from the encoders');
-  assert.deepEqual(
-    spec.elements.map((e) => e.factory),
-    ['errorignore', 'queue', 'rtmp2sink'],
-    'no mux of its own',
-  );
-  const q = spec.elements.find((e) => e.factory === 'queue')!;
-  assert.equal(q.props?.leaky, 'downstream');
-  assert.ok(Number(q.props?.['max-size-time']) > 0 && Number(q.props?.['max-size-bytes']) > 0, 'bounded in time and bytes');
-  const sink = spec.elements.find((e) => e.factory === 'rtmp2sink')!;
-  assert.equal(sink.props?.location, 'rtmp://h/live/k');
-  assert.equal(sink.props?.async, false);
-  assert.equal(sink.props?.['async-connect'], true);
-  assert.deepEqual(
-    spec.links.map((l) => `${l.from}>${l.to}`),
-    [`${spec.id}-ok>${spec.id}-q`, `${spec.id}-q>${spec.id}-sink`],
-  );
-  assert.equal(spec.inputs.flv, `${spec.id}-ok`);
-  assert.throws(() => buildRtmpOutput('rtmp://h/live'));
-});
-
-test('rtmps:// keeps every certificate check by default; TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA drops only the CA check, and only for rtmps', () => {
-  const flags = (url: string, allowUnknownCa?: boolean) => buildRtmpOutput(url, { allowUnknownCa }).elements.find((e) => e.factory === 'rtmp2sink')!.props?.['tls-validation-flags'];
-  assert.equal(flags('rtmps://h/live/k'), undefined, "rtmp2sink's default: validate-all");
-  assert.equal(flags('rtmps://h/live/k', false), undefined);
-  assert.equal(flags('rtmp://h/live/k', true), undefined, 'plain RTMP has no TLS to relax');
-  assert.equal(flags('rtmps://h/live/k', true), RTMPS_UNKNOWN_CA_CHECKS);
-  const checks = RTMPS_UNKNOWN_CA_CHECKS.split('+');
-  assert.ok(!checks.includes('unknown-ca') && checks.includes('bad-identity') && checks.includes('expired'), 'the name and the dates are still checked');
 });
 
 test('the HLS bin: hlssink2 with the configured segments, parsers for MPEG-TS, nothing deleted by the sink', () => {
