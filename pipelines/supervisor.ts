@@ -14,11 +14,12 @@ import type { HostCommand, HostEvent, InputPorts } from './protocol';
 
 export const HOST_SCRIPT = join(__dirname, 'host', 'pipeline-host.js');
 /**
- * V8 flags for the pipeline host. Its JavaScript only drives the pipeline (commands, bus
- * messages, stats), never touches media, so V8's lite mode (no optimizing compiler, lazier
- * feedback) trades a little of that thread's CPU for memory. Measured with `bench:media`, 4 and 9
- * hosts: peak memory 5-7 MB lower; the host's JS thread 0.0113 → 0.0131 CPU-s/s at 9 hosts, under
- * 1% of the process. `--expose-gc`: the host asks for a collection after it takes elements out of
+ * V8 flags for the pipeline host. Its JavaScript drives the pipeline (commands, bus messages,
+ * stats) and sends the live RTMP destinations a batch of FLV tags per 200-ms poll, never a frame
+ * at a time, so V8's lite mode (no optimizing compiler, lazier feedback) trades a little of that
+ * thread's CPU for memory. Measured with `bench:media`, 4 and 9 hosts: peak memory 5-7 MB lower;
+ * the host's JS thread 0.0113 → 0.0131 CPU-s/s at 9 hosts, under 1% of the process. (The RTMP
+ * sending is why its feed is polled every 200 ms rather than 50: see FEED_POLL_MS.) `--expose-gc`: the host asks for a collection after it takes elements out of
  * the pipeline (see `collectSoon` in the host), since only that frees them.
  */
 export const HOST_NODE_FLAGS: readonly string[] = ['--lite-mode', '--expose-gc'];

@@ -317,26 +317,6 @@ function bufferRunningNs(pad: GstObject, buffer: GstObject): number | null {
   return Number(pad.getDirection()) === Number(Gst.PadDirection.SRC) ? Number(rt) + Number(pad.getOffset()) : Number(rt);
 }
 
-/** An FLV tag's type (the buffer's first byte, as flvmux pushes one tag per buffer): 9 is video. */
-const FLV_TAG_VIDEO = 9;
-
-/**
- * Drops the FLV tags leaving `pad` until the first video keyframe, which passes; the probe removes
- * itself there. For a destination that joins a running FLV stream: its stream headers come in the
- * caps, and its media must start at a keyframe. It runs on the JS thread per buffer until then
- * (a fraction of a GOP when the encoder was asked for a keyframe), and the streaming thread behind
- * `pad` waits for the JS thread meanwhile (node-gtk): while `pending()`, do not change the state of
- * the element that owns that thread before `remove()` and a turn of the event loop.
- */
-export function keyframeGate(pad: GstObject): { pending: () => boolean; remove: () => void } {
-  const delta = Number(Gst.BufferFlags.DELTA_UNIT);
-  return watchBuffers(pad, (buffer) => {
-    if (!buffer || (Number(buffer.getFlags()) & delta) !== 0) return 'drop';
-    const first = buffer.extractDup(0, 1) as ArrayLike<number>;
-    return first?.[0] === FLV_TAG_VIDEO ? 'done' : 'drop';
-  });
-}
-
 /** Asks a video encoder for a keyframe as soon as possible (an upstream force-key-unit event on its src pad). */
 export function requestKeyframe(encoder: GstObject): boolean {
   const pad = encoder?.getStaticPad('src');

@@ -162,7 +162,7 @@ export class RtmpDestination implements LiveOutput {
       },
     });
     this.publisher = publisher;
-    this.unsubscribe = feed.subscribe((tag, headers) => publisher.accept(tag, headers));
+    this.unsubscribe = feed.subscribe((tags, headers) => publisher.accept(tags, headers));
     publisher.start();
   }
 

@@ -32,35 +32,75 @@ export interface RtmpMessage {
 
 export class RtmpProtocolError extends Error {}
 
-function basicHeader(fmt: number, csid: number): Buffer {
+function basicHeaderSize(csid: number): number {
   if (csid < 2 || csid > 65599) throw new RtmpProtocolError(`chunk stream id ${csid} out of range`);
-  if (csid < 64) return Buffer.from([(fmt << 6) | csid]);
-  if (csid < 320) return Buffer.from([fmt << 6, csid - 64]);
-  return Buffer.from([(fmt << 6) | 1, (csid - 64) & 0xff, (csid - 64) >> 8]);
+  return csid < 64 ? 1 : csid < 320 ? 2 : 3;
+}
+
+function putBasicHeader(out: Buffer, pos: number, fmt: number, csid: number): number {
+  if (csid < 64) {
+    out[pos] = (fmt << 6) | csid;
+    return pos + 1;
+  }
+  if (csid < 320) {
+    out[pos] = fmt << 6;
+    out[pos + 1] = csid - 64;
+    return pos + 2;
+  }
+  out[pos] = (fmt << 6) | 1;
+  out[pos + 1] = (csid - 64) & 0xff;
+  out[pos + 2] = (csid - 64) >> 8;
+  return pos + 3;
+}
+
+/** Bytes `m` takes as chunks of at most `chunkSize` payload bytes. */
+function encodedSize(m: RtmpMessage, chunkSize: number): number {
+  const ext = m.timestamp >>> 0 >= EXTENDED ? 4 : 0;
+  const chunks = Math.max(1, Math.ceil(m.payload.length / chunkSize));
+  return chunks * (basicHeaderSize(m.csid) + ext) + 11 + m.payload.length;
 }
 
 /**
- * One message as chunks of at most `chunkSize` payload bytes: a type-0 header (absolute
- * timestamp) and type-3 continuations, each with the extended timestamp when it is needed.
+ * Messages as chunks of at most `chunkSize` payload bytes, in one buffer (one socket write): a
+ * type-0 header (absolute timestamp) and type-3 continuations, each with the extended timestamp
+ * when it is needed. Written byte by byte into one allocation: this runs for every FLV tag of every
+ * destination, on the pipeline host's event loop.
  */
-export function encodeMessage(m: RtmpMessage, chunkSize: number): Buffer {
-  const ts = m.timestamp >>> 0;
-  const extended = ts >= EXTENDED;
-  const head = Buffer.alloc(11 + (extended ? 4 : 0));
-  head.writeUIntBE(extended ? EXTENDED : ts, 0, 3);
-  head.writeUIntBE(m.payload.length, 3, 3);
-  head[6] = m.type;
-  head.writeUInt32LE(m.streamId >>> 0, 7);
-  if (extended) head.writeUInt32BE(ts, 11);
-  const parts: Buffer[] = [basicHeader(0, m.csid), head];
-  const cont = basicHeader(3, m.csid);
-  const ext = extended ? head.subarray(11) : null;
-  for (let off = 0; off < m.payload.length || off === 0; off += chunkSize) {
-    if (off > 0) parts.push(ext ? Buffer.concat([cont, ext]) : cont);
-    parts.push(m.payload.subarray(off, off + chunkSize));
-    if (m.payload.length === 0) break;
+export function encodeMessages(messages: readonly RtmpMessage[], chunkSize: number): Buffer {
+  let total = 0;
+  for (const m of messages) total += encodedSize(m, chunkSize);
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (const m of messages) {
+    const ts = m.timestamp >>> 0;
+    const extended = ts >= EXTENDED;
+    const field = extended ? EXTENDED : ts;
+    const len = m.payload.length;
+    pos = putBasicHeader(out, pos, 0, m.csid);
+    out[pos] = (field >>> 16) & 0xff;
+    out[pos + 1] = (field >>> 8) & 0xff;
+    out[pos + 2] = field & 0xff;
+    out[pos + 3] = (len >>> 16) & 0xff;
+    out[pos + 4] = (len >>> 8) & 0xff;
+    out[pos + 5] = len & 0xff;
+    out[pos + 6] = m.type;
+    out.writeUInt32LE(m.streamId >>> 0, pos + 7);
+    pos += 11;
+    if (extended) pos = out.writeUInt32BE(ts, pos);
+    for (let off = 0; off < len; off += chunkSize) {
+      if (off > 0) {
+        pos = putBasicHeader(out, pos, 3, m.csid);
+        if (extended) pos = out.writeUInt32BE(ts, pos);
+      }
+      const end = Math.min(len, off + chunkSize);
+      pos += m.payload.copy(out, pos, off, end);
+    }
   }
-  return Buffer.concat(parts);
+  return out;
+}
+
+export function encodeMessage(m: RtmpMessage, chunkSize: number): Buffer {
+  return encodeMessages([m], chunkSize);
 }
 
 export function setChunkSizeMessage(size: number): RtmpMessage {

@@ -12,10 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { isIP, Socket, connect as tcpConnect } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0';
-import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, isKeyframe, sequenceHeaderOf, type FlvTag } from './flv';
+import { FLV_AUDIO, FLV_SCRIPT, isKeyframe, sequenceHeaderOf, type FlvTag } from './flv';
 import {
   ChunkReader,
   encodeMessage,
+  encodeMessages,
   MSG_AUDIO,
   MSG_COMMAND_AMF0,
   MSG_DATA_AMF0,
@@ -44,6 +45,7 @@ const CS_COMMAND = 3;
 const CS_DATA = 4;
 const CS_AUDIO = 5;
 const CS_VIDEO = 6;
+const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
 
 /** Certificate errors that mean only "issued by a CA this machine does not know". */
 const UNKNOWN_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
@@ -122,31 +124,39 @@ export class RtmpPublisher {
     return this.socket ? this.written - this.socket.writableLength : this.written;
   }
 
-  /** One tag of the shared FLV stream; `headers` are the stream's latest, for a start mid-stream. */
-  accept(tag: FlvTag, headers: StreamHeaders): void {
+  /**
+   * The tags of one feed poll (the shared FLV stream, in order); `headers` are the stream's latest,
+   * for a start mid-stream. They leave in one socket write.
+   */
+  accept(tags: readonly FlvTag[], headers: StreamHeaders): void {
     if (this.stage !== 'publishing' || !this.socket) return;
-    if (this.base === null) {
-      if (!isKeyframe(tag)) return;
-      this.base = tag.timestamp;
-      for (const h of [headers.metadata, headers.video, headers.audio]) if (h) this.sendTag(h, 0);
-      this.sendTag(tag, 0);
-      return;
-    }
-    if (tag.type === FLV_SCRIPT || sequenceHeaderOf(tag)) {
-      this.sendTag(tag, Math.max(0, tag.timestamp - this.base));
-      return;
-    }
+    const out: RtmpMessage[] = [];
     const backlog = this.socket.writableLength;
     const limit = this.opts.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
-    if (!this.skipping && backlog > limit) this.skipping = true;
-    if (this.skipping) {
-      if (backlog <= limit / 2 && isKeyframe(tag)) this.skipping = false;
-      else {
-        this.skipped++;
-        return;
+    for (const tag of tags) {
+      if (this.base === null) {
+        if (!isKeyframe(tag)) continue;
+        this.base = tag.timestamp;
+        for (const h of [headers.metadata, headers.video, headers.audio]) if (h) out.push(this.message(h, 0));
+        out.push(this.message(tag, 0));
+        continue;
       }
+      const ts = Math.max(0, tag.timestamp - this.base);
+      if (tag.type === FLV_SCRIPT || sequenceHeaderOf(tag)) {
+        out.push(this.message(tag, ts));
+        continue;
+      }
+      if (!this.skipping && backlog > limit) this.skipping = true;
+      if (this.skipping) {
+        if (backlog <= limit / 2 && isKeyframe(tag)) this.skipping = false;
+        else {
+          this.skipped++;
+          continue;
+        }
+      }
+      out.push(this.message(tag, ts));
     }
-    this.sendTag(tag, Math.max(0, tag.timestamp - this.base));
+    if (out.length) this.write(encodeMessages(out, OUT_CHUNK_SIZE));
   }
 
   /** Ends the stream as a publisher should (FCUnpublish, deleteStream), then closes once sent. */
@@ -201,15 +211,14 @@ export class RtmpPublisher {
     this.send({ csid: CS_COMMAND, type: MSG_COMMAND_AMF0, streamId, timestamp: 0, payload: encodeAmf0(name, txn, ...args) });
   }
 
-  private sendTag(tag: FlvTag, timestamp: number): void {
+  /** A tag as the RTMP message that carries it (the FLV tag's body is the message's payload). */
+  private message(tag: FlvTag, timestamp: number): RtmpMessage {
     if (tag.type === FLV_SCRIPT) {
       // onMetaData goes to the server as @setDataFrame, which keeps it for players that join.
-      this.send({ csid: CS_DATA, type: MSG_DATA_AMF0, streamId: this.streamId, timestamp, payload: Buffer.concat([encodeAmf0('@setDataFrame'), tag.data]) });
-    } else if (tag.type === FLV_AUDIO) {
-      this.send({ csid: CS_AUDIO, type: MSG_AUDIO, streamId: this.streamId, timestamp, payload: tag.data });
-    } else if (tag.type === FLV_VIDEO) {
-      this.send({ csid: CS_VIDEO, type: MSG_VIDEO, streamId: this.streamId, timestamp, payload: tag.data });
+      return { csid: CS_DATA, type: MSG_DATA_AMF0, streamId: this.streamId, timestamp, payload: Buffer.concat([SET_DATA_FRAME, tag.data]) };
     }
+    const audio = tag.type === FLV_AUDIO;
+    return { csid: audio ? CS_AUDIO : CS_VIDEO, type: audio ? MSG_AUDIO : MSG_VIDEO, streamId: this.streamId, timestamp, payload: tag.data };
   }
 
   private onConnected(host: string): void {

@@ -1,5 +1,5 @@
 // Live output over RTMP, end to end with real parts: mock SFU → MediaSession → composite pipeline
-// → tee → FLV → rtmp2sink → a real nginx-rtmp server on loopback that records what it receives.
+// → tee → FLV mux → pipe → the host's RTMP publishers → a real nginx-rtmp server on loopback that records what it receives.
 // The composite reaches the server (640x360 H.264 + AAC read back with ffprobe), a second
 // destination is added while it plays, the server is SIGKILLed and restarted mid-stream: both
 // destinations are retried and recover, and the recording's snippets stay back to back with the

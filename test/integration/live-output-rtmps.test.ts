@@ -1,5 +1,5 @@
 // RTMP over TLS (rtmps://), end to end with real parts: mock SFU → MediaSession → composite →
-// rtmp2sink → TLS (nginx's stream module, a certificate made here with openssl) → nginx-rtmp.
+// the host's RTMP publisher → TLS (nginx's stream module, a certificate made here with openssl) → nginx-rtmp.
 // The certificate's CA is one this machine does not trust, as a private ingest's would be:
 //  - by default the destination is refused on its certificate and reported failed with the reason;
 //  - with TAPEDECK_RTMPS_ALLOW_UNKNOWN_CA (the recording's `rtmpsAllowUnknownCa`) it streams over

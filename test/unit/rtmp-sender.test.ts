@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { after, test } from 'node:test';
 import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../pipelines/outputs/amf0';
 import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, FlvReader, isKeyframe, sequenceHeaderOf, type FlvTag } from '../../pipelines/outputs/flv';
-import { FlvFeed } from '../../pipelines/outputs/flv-feed';
+import { FEED_POLL_MS, FlvFeed } from '../../pipelines/outputs/flv-feed';
 import { ChunkReader, encodeMessage, MSG_AUDIO, MSG_COMMAND_AMF0, MSG_DATA_AMF0, MSG_VIDEO, setChunkSizeMessage, type RtmpMessage } from '../../pipelines/outputs/rtmp-chunks';
 import { OUT_CHUNK_SIZE, RtmpPublisher, type StreamHeaders } from '../../pipelines/outputs/rtmp-publisher';
 
@@ -119,7 +119,11 @@ test('FLV feed: what is written into its pipe reaches every listener as tags, wi
   const feed = FlvFeed.open(() => undefined);
   try {
     const seen: Array<[number, number, StreamHeaders]> = [];
-    const stop = feed.subscribe((tag, headers) => seen.push([tag.type, tag.timestamp, { ...headers }]));
+    const batches: number[] = [];
+    const stop = feed.subscribe((tags, headers) => {
+      batches.push(tags.length);
+      for (const tag of tags) seen.push([tag.type, tag.timestamp, { ...headers }]);
+    });
     writeSync(feed.writeFd, Buffer.concat([FLV_HEADER, flvTag(FLV_SCRIPT, 0, META), flvTag(FLV_VIDEO, 0, AVC_CONFIG), flvTag(FLV_AUDIO, 0, AAC_CONFIG)]));
     feed.drain();
     writeSync(feed.writeFd, flvTag(FLV_VIDEO, 66, keyframe(1)));
@@ -133,6 +137,7 @@ test('FLV feed: what is written into its pipe reaches every listener as tags, wi
         [FLV_VIDEO, 66],
       ],
     );
+    assert.deepEqual(batches, [3, 1], 'the tags of one poll come together');
     const last = seen.at(-1)![2];
     assert.ok(last.metadata && last.video && last.audio, 'the stream headers are kept for destinations that join later');
     stop();
@@ -140,6 +145,24 @@ test('FLV feed: what is written into its pipe reaches every listener as tags, wi
     feed.drain();
     assert.equal(seen.length, 4, 'an unsubscribed listener gets nothing more');
     assert.equal(feed.bytes > 0, true);
+  } finally {
+    feed.close();
+  }
+});
+
+test('FLV feed: a poll that found the pipe busy comes again within milliseconds, not a whole poll later', async () => {
+  const feed = FlvFeed.open(() => undefined);
+  try {
+    let got = 0;
+    feed.subscribe((tags) => (got += tags.length));
+    const frame = Buffer.alloc(20_000, 1);
+    frame[0] = 0x27;
+    writeSync(feed.writeFd, Buffer.concat([FLV_HEADER, flvTag(FLV_VIDEO, 0, frame), flvTag(FLV_VIDEO, 66, frame)]));
+    feed.drain();
+    assert.equal(got, 2);
+    writeSync(feed.writeFd, flvTag(FLV_VIDEO, 133, frame));
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(got, 3, `read again well before the ${FEED_POLL_MS}-ms poll`);
   } finally {
     feed.close();
   }
@@ -236,11 +259,9 @@ test('publisher: connect, createStream and publish with the key; media from the 
   assert.equal(connect.tcUrl, `rtmp://127.0.0.1:${s.port}/live`);
   assert.deepEqual(s.commands[4]!.slice(3), ['secretKEY42', 'live']);
 
-  p.accept(tag(FLV_AUDIO, 5000, aacFrame(1)), HEADERS);
-  p.accept(tag(FLV_VIDEO, 5010, interframe(2)), HEADERS);
-  p.accept(tag(FLV_VIDEO, 5066, keyframe(3)), HEADERS);
-  p.accept(tag(FLV_AUDIO, 5080, aacFrame(4)), HEADERS);
-  p.accept(tag(FLV_VIDEO, 5133, interframe(5)), HEADERS);
+  p.accept([tag(FLV_AUDIO, 5000, aacFrame(1)), tag(FLV_VIDEO, 5010, interframe(2))], HEADERS);
+  p.accept([tag(FLV_VIDEO, 5066, keyframe(3)), tag(FLV_AUDIO, 5080, aacFrame(4))], HEADERS);
+  p.accept([tag(FLV_VIDEO, 5133, interframe(5))], HEADERS);
   await until(() => s.media.length >= 6, 'media');
   assert.deepEqual(
     s.media.map((m) => [m.type, m.timestamp, m.streamId]),
@@ -298,18 +319,18 @@ test('publisher: a destination that stops reading skips media past its backlog a
   const frame = Buffer.alloc(32 * 1024, 7);
   frame[0] = 0x27;
   frame[1] = 1;
-  p.accept(tag(FLV_VIDEO, 0, keyframe(0)), HEADERS);
+  p.accept([tag(FLV_VIDEO, 0, keyframe(0))], HEADERS);
   // The kernel's socket buffers take a few MB on loopback before the backlog grows in the process.
-  for (let i = 1; i <= 2000 && p.skipped === 0; i++) p.accept(tag(FLV_VIDEO, i * 66, frame), HEADERS);
+  for (let i = 1; i <= 2000 && p.skipped === 0; i++) p.accept([tag(FLV_VIDEO, i * 66, frame)], HEADERS);
   assert.ok(p.skipped > 0, 'media skipped once the backlog passed its limit');
   const skippedBefore = p.skipped;
-  p.accept(tag(FLV_VIDEO, 999_000, interframe(1)), HEADERS);
+  p.accept([tag(FLV_VIDEO, 999_000, interframe(1))], HEADERS);
   assert.equal(p.skipped, skippedBefore + 1, 'still skipping: no keyframe yet');
   for (const c of s.sockets) c.resume();
   await until(() => (s.sockets[0]?.bytesRead ?? 0) > 0 && p.bytesSent() > 0 && (p as unknown as { socket: Socket }).socket.writableLength === 0, 'the backlog drained');
-  p.accept(tag(FLV_VIDEO, 999_100, interframe(2)), HEADERS);
+  p.accept([tag(FLV_VIDEO, 999_100, interframe(2))], HEADERS);
   assert.equal(p.skipped, skippedBefore + 2, 'an inter frame after the drain is still skipped');
-  p.accept(tag(FLV_VIDEO, 999_200, keyframe(3)), HEADERS);
+  p.accept([tag(FLV_VIDEO, 999_200, keyframe(3))], HEADERS);
   assert.equal(p.skipped, skippedBefore + 2, 'the keyframe resumes the stream');
   p.destroy();
 });
