@@ -76,7 +76,6 @@ export class RtmpPublisher {
   private socket: Socket | TLSSocket | null = null;
   private stage: Stage = 'connecting';
   private handshake: Buffer = Buffer.alloc(0);
-  private c1: Buffer = Buffer.alloc(0);
   private readonly reader = new ChunkReader();
   private timer: NodeJS.Timeout | null = null;
   private streamId = 0;
@@ -232,8 +231,7 @@ export class RtmpPublisher {
     }
     this.stage = 'handshake';
     // C0 (version 3) and C1: time, zero, 1528 random bytes.
-    this.c1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE_SIZE - 8)]);
-    this.write(Buffer.concat([Buffer.from([3]), this.c1]));
+    this.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(HANDSHAKE_SIZE - 8)]));
   }
 
   private certificateProblem(socket: TLSSocket, host: string): string | null {
