@@ -354,49 +354,28 @@ export function addGhostPad(bin: GstObject, name: string, target: GstObject): Gs
   return ghost;
 }
 
-/** A tee's request pad linked to a sink pad; `ghost` when the tee sits inside a bin (its src ghost pad). */
+/** A tee's request pad linked to a sink pad. */
 export interface TeeLink {
   tee: GstObject;
   pad: GstObject;
-  ghost?: GstObject;
 }
 
-/**
- * Links a new request pad of a tee to `sink`; release the link with `releaseTeePad`. A tee inside
- * a bin (`inBin`) is linked out through a ghost pad of that bin: pads of elements in sibling bins
- * may only be linked through their bins' pads.
- */
-export function linkFromTee(tee: GstObject, sink: GstObject, inBin?: GstObject): TeeLink {
+/** Links a new request pad of a tee to `sink`; release the link with `releaseTeePad`. */
+export function linkFromTee(tee: GstObject, sink: GstObject): TeeLink {
   const pad = tee.requestPadSimple('src_%u');
   if (!pad) throw new GstError('link-failed', `no src pad on ${String(tee.name)}`);
-  let ghost: GstObject | undefined;
-  let out = pad;
-  if (inBin) {
-    try {
-      ghost = addGhostPad(inBin, `${String(tee.name)}-${String(pad.name)}`, pad);
-    } catch (err) {
-      tee.releaseRequestPad(pad);
-      throw err;
-    }
-    out = ghost;
-  }
-  const ret = out.link(sink);
+  const ret = pad.link(sink);
   if (ret !== Gst.PadLinkReturn.OK) {
-    releaseTeePad({ tee, pad, ghost });
+    releaseTeePad({ tee, pad });
     throw new GstError('link-failed', `cannot link ${String(tee.name)} → ${String(sink.getParent()?.name)} (${ret})`);
   }
-  return { tee, pad, ghost };
+  return { tee, pad };
 }
 
-/** Unlinks and releases a tee's request pad (and its ghost): the branch behind it stops receiving data. */
+/** Unlinks and releases a tee's request pad: the branch behind it stops receiving data. */
 export function releaseTeePad(link: TeeLink): void {
-  const { tee, pad, ghost } = link;
-  const out = ghost ?? pad;
-  const peer = out.getPeer();
-  if (peer) out.unlink(peer);
-  if (ghost) {
-    ghost.setActive(false);
-    ghost.getParent()?.removePad(ghost);
-  }
+  const { tee, pad } = link;
+  const peer = pad.getPeer();
+  if (peer) pad.unlink(peer);
   tee.releaseRequestPad(pad);
 }
