@@ -201,11 +201,6 @@ export class RtmpDestination implements LiveOutput {
   bytesSent(): number {
     return this.publisher?.bytesSent() ?? 0;
   }
-
-  /** Media tags skipped because the destination fell behind. */
-  skipped(): number {
-    return this.publisher?.skipped ?? 0;
-  }
 }
 
 interface Entry {

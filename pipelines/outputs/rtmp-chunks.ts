@@ -103,17 +103,16 @@ export function encodeMessage(m: RtmpMessage, chunkSize: number): Buffer {
   return encodeMessages([m], chunkSize);
 }
 
-export function setChunkSizeMessage(size: number): RtmpMessage {
+/** A protocol control message whose payload is one 32-bit number (chunk stream 2, stream 0). */
+function controlMessage(type: number, value: number): RtmpMessage {
   const payload = Buffer.alloc(4);
-  payload.writeUInt32BE(size & 0x7fffffff);
-  return { csid: 2, type: MSG_SET_CHUNK_SIZE, streamId: 0, timestamp: 0, payload };
+  payload.writeUInt32BE(value >>> 0);
+  return { csid: 2, type, streamId: 0, timestamp: 0, payload };
 }
 
-export function ackMessage(bytesReceived: number): RtmpMessage {
-  const payload = Buffer.alloc(4);
-  payload.writeUInt32BE(bytesReceived >>> 0);
-  return { csid: 2, type: MSG_ACK, streamId: 0, timestamp: 0, payload };
-}
+export const setChunkSizeMessage = (size: number): RtmpMessage => controlMessage(MSG_SET_CHUNK_SIZE, size & 0x7fffffff);
+export const ackMessage = (bytesReceived: number): RtmpMessage => controlMessage(MSG_ACK, bytesReceived);
+export const windowAckSizeMessage = (size: number): RtmpMessage => controlMessage(MSG_WINDOW_ACK_SIZE, size);
 
 export function pingResponseMessage(timestamp: Buffer): RtmpMessage {
   const payload = Buffer.alloc(6);

@@ -27,6 +27,7 @@ import {
   ackMessage,
   pingResponseMessage,
   setChunkSizeMessage,
+  windowAckSizeMessage,
   UC_PING_REQUEST,
   type RtmpMessage,
 } from './rtmp-chunks';
@@ -292,9 +293,7 @@ export class RtmpPublisher {
       this.ackWindow = m.payload.readUInt32BE(0);
     } else if (m.type === MSG_SET_PEER_BANDWIDTH && m.payload.length >= 4) {
       // Answered with our acknowledgement window, as publishers do.
-      const payload = Buffer.alloc(4);
-      payload.writeUInt32BE(m.payload.readUInt32BE(0));
-      this.send({ csid: 2, type: MSG_WINDOW_ACK_SIZE, streamId: 0, timestamp: 0, payload });
+      this.send(windowAckSizeMessage(m.payload.readUInt32BE(0)));
     } else if (m.type === MSG_USER_CONTROL && m.payload.length >= 6 && m.payload.readUInt16BE(0) === UC_PING_REQUEST) {
       this.send(pingResponseMessage(m.payload.subarray(2, 6)));
     } else if (m.type === MSG_COMMAND_AMF0) {
