@@ -33,6 +33,19 @@ export const VP8_PT = 96;
 export const OPUS_PT = 111;
 /** x264enc's default vbv-buf-capacity (600 ms): the ffmpeg baseline gets the same VBV buffer. */
 export const X264_VBV_MS = 600;
+/**
+ * Each RTP socket's receive buffer, in every implementation: Tapedeck's udpsrc (pipelines/builders/
+ * common.ts), gst-launch's udpsrc and ffmpeg's (`-buffer_size`).
+ */
+export const UDP_RECEIVE_BUFFER_BYTES = 2_097_152;
+/**
+ * Packets ffmpeg queues per input between the input's reading thread and the main thread
+ * (`-thread_queue_size`; ffmpeg's own default is 8). With the defaults, a 25-host composite
+ * read slower than the RTP came in: the kernel dropped about a fifth of the datagrams in the
+ * window (RcvbufErrors), ffmpeg's RTP demuxer reported them missed and skipped every VP8 frame up
+ * to the next keyframe, so that ffmpeg decoded far fewer frames than Tapedeck and gst-launch.
+ */
+export const FFMPEG_THREAD_QUEUE_PACKETS = 1024;
 /** Frame rate of an individual recording of a VP8 host (pipelines/builders/individual.pipeline.ts). */
 export const INDIVIDUAL_FPS = 30;
 
@@ -47,7 +60,7 @@ function x264Launch(kbps: number, fps: number): string[] {
 }
 
 function rtpInLaunch(port: number, caps: string, jitterMs: number, depay: string[]): string[] {
-  return ['udpsrc', 'address=127.0.0.1', `port=${port}`, `caps=${caps}`, 'buffer-size=2097152', '!', 'rtpjitterbuffer', `latency=${jitterMs}`, 'drop-on-latency=true', '!', ...depay];
+  return ['udpsrc', 'address=127.0.0.1', `port=${port}`, `caps=${caps}`, `buffer-size=${UDP_RECEIVE_BUFFER_BYTES}`, '!', 'rtpjitterbuffer', `latency=${jitterMs}`, 'drop-on-latency=true', '!', ...depay];
 }
 
 function sinkLaunch(outDir: string, c: Canvas): string[] {
@@ -126,7 +139,7 @@ export function sdpFor(h: HostPorts): string {
 }
 
 function ffmpegInputs(sdpFiles: string[]): string[] {
-  return sdpFiles.flatMap((f) => ['-protocol_whitelist', 'file,udp,rtp', '-i', f]);
+  return sdpFiles.flatMap((f) => ['-thread_queue_size', String(FFMPEG_THREAD_QUEUE_PACKETS), '-buffer_size', String(UDP_RECEIVE_BUFFER_BYTES), '-protocol_whitelist', 'file,udp,rtp', '-i', f]);
 }
 
 function ffmpegX264(kbps: number, fps: number): string[] {

@@ -114,3 +114,26 @@ export function threadCpuDelta(a: ReturnType<typeof threadCpuSeconds>, b: Return
   }
   return out;
 }
+
+/**
+ * UDP datagrams the kernel dropped because a socket's receive buffer was full (`RcvbufErrors` of
+ * `/proc/net/snmp`), counted for the whole network namespace since boot; undefined where the file
+ * or the field is missing. Only one implementation runs at a time, so what grows during its window
+ * is RTP that it (or Tapedeck's ingest) did not read in time: input it never decoded.
+ */
+export function udpReceiveBufferErrors(snmp?: string): number | undefined {
+  let text = snmp;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/net/snmp', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const lines = text.split('\n').filter((l) => l.startsWith('Udp:'));
+  if (lines.length < 2) return undefined;
+  const names = lines[0]!.trim().split(/\s+/);
+  const values = lines[1]!.trim().split(/\s+/);
+  const i = names.indexOf('RcvbufErrors');
+  return i < 1 || values[i] === undefined ? undefined : Number(values[i]);
+}

@@ -16,6 +16,7 @@ import {
   type Canvas,
   type HostPorts,
 } from '../../bench/media-baselines';
+import { udpReceiveBufferErrors } from '../../bench/media-proc';
 import { gridTiles } from '../../pipelines/layout';
 
 const canvas: Canvas = { width: 640, height: 360, fps: 15, videoKbps: 5000, audioKbps: 44, snippetSeconds: 15, jitterMs: 200 };
@@ -62,12 +63,32 @@ test('ffmpeg commands: RTP inputs from SDP files, x264 with the same VBV cap and
   const args = ffmpegComposite(['/a.sdp', '/b.sdp'], hosts(2), canvas, '/out');
   const text = args.join(' ');
   assert.equal(args.filter((a) => a === '-i').length, 2);
-  assert.ok(text.includes('-protocol_whitelist file,udp,rtp -i /a.sdp'));
+  // Each input read as gst-launch and Tapedeck read theirs: a 2 MB socket buffer, and a queue deep
+  // enough that the main thread's work never leaves RTP unread (ffmpeg's default of 8 did at 25 hosts).
+  assert.ok(text.includes('-thread_queue_size 1024 -buffer_size 2097152 -protocol_whitelist file,udp,rtp -i /a.sdp'));
+  assert.ok(text.includes('-thread_queue_size 1024 -buffer_size 2097152 -protocol_whitelist file,udp,rtp -i /b.sdp'));
   assert.ok(text.includes('-preset ultrafast -tune zerolatency -crf 23 -maxrate 5000k -bufsize 3000k -g 15 -bf 0'));
   assert.ok(text.includes('-c:a aac -b:a 44k'));
   assert.ok(text.includes('-f segment -segment_time 15 -segment_format mp4'));
   const ind = ffmpegIndividual('/a.sdp', { ...canvas, fps: 30, videoKbps: 2000 }, '/out').join(' ');
   assert.ok(ind.includes('-maxrate 2000k -bufsize 1200k -g 30') && ind.includes('-r 30'));
+});
+
+test('kernel UDP receive-buffer drops read from /proc/net/snmp', () => {
+  const snmp = [
+    'Ip: Forwarding DefaultTTL',
+    'Ip: 1 64',
+    'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+    'Udp: 34197602 963780 571200 36105437 571207 0 0 0 0',
+    'UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+    'UdpLite: 0 0 0 0 3 0 0 0 0',
+    '',
+  ].join('\n');
+  assert.equal(udpReceiveBufferErrors(snmp), 571207);
+  assert.equal(udpReceiveBufferErrors('Udp: InDatagrams NoPorts\nUdp: 1 2\n'), undefined);
+  assert.equal(udpReceiveBufferErrors(''), undefined);
+  // this machine's own counters parse (Linux)
+  assert.equal(typeof udpReceiveBufferErrors(), 'number');
 });
 
 test('SDP: VP8 and Opus m-lines on the host ports with the payload types the mock SFU sends', () => {
