@@ -217,6 +217,26 @@ export function sumTimings(list: FrameTiming[]): FrameTiming {
   });
 }
 
+/** Seconds of video and of audio in one snippet, from `ffprobe -show_entries stream=codec_type,duration -of csv=p=0`. */
+export function streamDurations(csv: string): { video: number; audio: number } {
+  const out = { video: 0, audio: 0 };
+  for (const line of csv.split('\n')) {
+    const [type, duration] = line.trim().split(',');
+    const seconds = Number(duration);
+    if ((type === 'video' || type === 'audio') && Number.isFinite(seconds)) out[type] += seconds;
+  }
+  return out;
+}
+
+/**
+ * Audio that falls short of the video by more than a second or 5% (whichever is more): the
+ * implementation lost audio input. The old ffmpeg baseline, its inputs' sockets overflowing at 9
+ * hosts, wrote a first snippet of 15 s of video and 0.74 s of audio.
+ */
+export function audioShort(videoSeconds: number, audioSeconds: number): boolean {
+  return videoSeconds - audioSeconds > Math.max(1, 0.05 * videoSeconds);
+}
+
 /** `--hosts 1,4,9` → [1, 4, 9]; every count within 1..25 (the grid's limit). */
 export function parseHostCounts(raw: string): number[] {
   const counts = raw.split(',').map((s) => Number(s.trim()));

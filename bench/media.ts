@@ -58,6 +58,8 @@ import {
   type Canvas,
   type FrameTiming,
   type HostPorts,
+  audioShort,
+  streamDurations,
 } from './media-baselines';
 import { peakRssMb, processCpuSeconds, threadCpuDelta, threadCpuSeconds, treeCpuSeconds, udpReceiveBufferErrors } from './media-proc';
 
@@ -125,6 +127,9 @@ interface RunResult {
   /** The snippets' video timestamps against a constant frame rate. */
   snippets?: number;
   frames?: FrameTiming;
+  /** Seconds of video and of audio in the snippets (stream durations, summed). */
+  videoSeconds?: number;
+  audioSeconds?: number;
   /** How long stopping took (EOS to exit), and whether the watchdog had to kill it. */
   stopMs?: number;
   killedAfterEos?: boolean;
@@ -663,21 +668,34 @@ function sample(live: Live, sender: Sender): Sample {
   return { at: performance.now(), pipeline: treeCpuSeconds(live.pipelinePid), extra, sender: processCpuSeconds(sender.child.pid!), frames: live.frames(), udpDrops: udpReceiveBufferErrors() };
 }
 
-/** ffprobe every snippet: video packet timestamps (no decode) judged against the frame rate. */
-async function judgeSnippets(dir: string, fps: number): Promise<{ snippets: number; frames: FrameTiming }> {
+/**
+ * ffprobe every snippet: video packet timestamps (no decode) judged against the frame rate, and the
+ * seconds of video and of audio the snippets hold (an implementation that lost its audio input
+ * still writes every video frame).
+ */
+async function judgeSnippets(dir: string, fps: number): Promise<{ snippets: number; frames: FrameTiming; videoSeconds: number; audioSeconds: number }> {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+\.mp4$/.test(f)).sort() : [];
   const timings: FrameTiming[] = [];
+  let videoSeconds = 0;
+  let audioSeconds = 0;
   for (const f of files) {
     try {
       const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', join(dir, f)], { maxBuffer: 64 * 1024 * 1024 });
       timings.push(frameTiming(stdout.split('\n').filter(Boolean).map(Number), fps));
+      const streams = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,duration', '-of', 'csv=p=0', join(dir, f)]);
+      const durations = streamDurations(streams.stdout);
+      videoSeconds += durations.video;
+      audioSeconds += durations.audio;
     } catch {
       // An unreadable snippet counts as zero frames: the totals then fall short of expected.
       timings.push({ frames: 0, expected: 0, dropped: 0, duplicated: 0 });
     }
   }
-  return { snippets: files.length, frames: sumTimings(timings) };
+  return { snippets: files.length, frames: sumTimings(timings), videoSeconds, audioSeconds };
 }
+
+/** Whether a run did less than its input asked: RTP left unread in the window, or audio missing from its snippets. */
+const lostInput = (r: RunResult) => (r.udpReceiveDropped ?? 0) > 0 || (r.videoSeconds !== undefined && r.audioSeconds !== undefined && audioShort(r.videoSeconds, r.audioSeconds));
 
 const round = (n: number | undefined, d = 3) => (n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(d)));
 
@@ -736,6 +754,7 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
     if (windowFps !== null && windowFps < c.fps * 0.97) notes.push(`${windowFps.toFixed(2)} fps out in the window`);
     if (cpu !== undefined && cpu > 1.9) notes.push(`${cpu.toFixed(2)} CPU-s/s: more than the 2 cores give`);
     if (judged.frames.dropped > 0) notes.push(`${judged.frames.dropped} frames missing from the snippets`);
+    if (audioShort(judged.videoSeconds, judged.audioSeconds)) notes.push(`the snippets hold ${judged.audioSeconds.toFixed(1)} s of audio for ${judged.videoSeconds.toFixed(1)} s of video`);
     if (stopMs > 5000 && !stopped.killedAfterEos) notes.push(`stop took ${(stopMs / 1000).toFixed(1)} s (backlog to drain)`);
     if (stopped.note) notes.push(stopped.note);
     const udpDropped = a.udpDrops === undefined || b.udpDrops === undefined ? undefined : b.udpDrops - a.udpDrops;
@@ -763,6 +782,8 @@ async function runOne(s: Scenario, impl: Impl, o: Options, work: string): Promis
       rateControlDuplicated: rcDup,
       snippets: judged.snippets,
       frames: judged.frames,
+      videoSeconds: round(judged.videoSeconds, 2),
+      audioSeconds: round(judged.audioSeconds, 2),
       stopMs: Math.round(stopMs),
       killedAfterEos: stopped.killedAfterEos,
       // Real time: the window's output rate held (where known), the cores sufficed, no frames missing,
@@ -883,7 +904,7 @@ interface Summary {
   tapedeckPerFfmpeg?: number;
   tapedeckPerGstLaunch?: number;
   tapedeckTotalPerFfmpeg?: number;
-  /** Implementations of this scenario that left RTP unread in their window: their CPU is for less work. */
+  /** Implementations of this scenario that left RTP unread in their window or wrote short audio: their CPU is for less work. */
   droppedInput: Impl[];
 }
 
@@ -899,7 +920,7 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
       tapedeckPerFfmpeg: round(ratio(t?.cpuPerMediaSecond, f?.cpuPerMediaSecond), 2),
       tapedeckPerGstLaunch: round(ratio(t?.cpuPerMediaSecond, g?.cpuPerMediaSecond), 2),
       tapedeckTotalPerFfmpeg: round(ratio(t?.tapedeckTotalCpuPerMediaSecond, f?.cpuPerMediaSecond), 2),
-      droppedInput: [t, f, g].filter((r): r is RunResult => !!r && (r.udpReceiveDropped ?? 0) > 0).map((r) => r.impl),
+      droppedInput: [t, f, g].filter((r): r is RunResult => !!r && lostInput(r)).map((r) => r.impl),
     };
   });
   const composites = summaries.filter((s) => s.scenario.startsWith('composite-'));

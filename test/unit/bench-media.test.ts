@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  audioShort,
   ffmpegComposite,
   ffmpegCompositeGraph,
   ffmpegIndividual,
@@ -12,6 +13,7 @@ import {
   gstLaunchIndividual,
   parseHostCounts,
   sdpFor,
+  streamDurations,
   sumTimings,
   type Canvas,
   type HostPorts,
@@ -72,6 +74,17 @@ test('ffmpeg commands: RTP inputs from SDP files, x264 with the same VBV cap and
   assert.ok(text.includes('-f segment -segment_time 15 -segment_format mp4'));
   const ind = ffmpegIndividual('/a.sdp', { ...canvas, fps: 30, videoKbps: 2000 }, '/out').join(' ');
   assert.ok(ind.includes('-maxrate 2000k -bufsize 1200k -g 30') && ind.includes('-r 30'));
+});
+
+test('snippet stream durations, and audio judged short of the video', () => {
+  assert.deepEqual(streamDurations('video,15.000000\naudio,15.033500\n'), { video: 15, audio: 15.0335 });
+  assert.deepEqual(streamDurations('video,15.000000\naudio,0.740167\n'), { video: 15, audio: 0.740167 });
+  assert.deepEqual(streamDurations('video,N/A\n\n'), { video: 0, audio: 0 });
+  assert.equal(audioShort(24, 24.16), false);
+  assert.equal(audioShort(24, 23.2), false, 'a snippet edge is not a loss');
+  assert.equal(audioShort(24, 9.7), true);
+  assert.equal(audioShort(600, 565), true, 'more than 5% of a long run');
+  assert.equal(audioShort(600, 575), false, 'within 5% of a long run');
 });
 
 test('kernel UDP receive-buffer drops read from /proc/net/snmp', () => {
