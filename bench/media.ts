@@ -924,7 +924,7 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
     };
   });
   const composites = summaries.filter((s) => s.scenario.startsWith('composite-'));
-  // A ratio is judged only where neither side left input unread: otherwise one did less work.
+  // A ratio is judged only where neither side lost input (RTP unread, audio missing): otherwise one did less work.
   const judged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined && !s.droppedInput.some((i) => i === 'tapedeck' || i === 'ffmpeg'));
   const unjudged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined && !judged.includes(s));
   const worse = judged.filter((s) => s.tapedeckPerFfmpeg! > 1);
@@ -943,7 +943,7 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
   const goals = {
     'composite CPU at or below ffmpeg at every N':
       (judged.length === 0 ? 'not measured' : worse.length === 0 && unjudged.length === 0 ? `met at ${judged.map((s) => s.scenario).join(', ')}` : worse.length === 0 ? `not judged at every N; at or below at ${judged.map((s) => s.scenario).join(', ')}` : `NOT met at ${worse.map((s) => `${s.scenario} (${s.tapedeckPerFfmpeg}x)`).join(', ')}`) +
-      (unjudged.length ? `; not comparable (input left unread by ${unjudged.map((s) => `${s.droppedInput.join('+')} at ${s.scenario}`).join(', ')})` : ''),
+      (unjudged.length ? `; not comparable (less done than the input asks, RTP left unread or audio missing, by ${unjudged.map((s) => `${s.droppedInput.join('+')} at ${s.scenario}`).join(', ')})` : ''),
     'peak memory < 150 MB at 4 hosts': !four ? 'not measured' : `${(four.peakRssMb ?? Infinity) < 150 ? 'met' : 'NOT met'}: pipeline host ${fmt(four.peakRssMb, 1)} MB (supervisor ${fmt(four.supervisorPeakRssMb, 1)} MB, ingest ${fmt(four.ingestPeakRssMb, 1)} MB)`,
     'one RTMP destination on the 4-host composite (pipeline CPU)': rtmpGoal(1),
     // Met only by both measures: the whole process's windows disagree by more than the cost, and
@@ -990,7 +990,7 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
   for (const s of summaries) {
     process.stdout.write(
       `  ${s.scenario.padEnd(13)} Tapedeck/ffmpeg ${fmt(s.tapedeckPerFfmpeg, 2)}  Tapedeck/gst-launch ${fmt(s.tapedeckPerGstLaunch, 2)}  (with supervisor+ingest)/ffmpeg ${fmt(s.tapedeckTotalPerFfmpeg, 2)}` +
-        `${s.droppedInput.length ? `  (input left unread by ${s.droppedInput.join(', ')}: not the same work)` : ''}\n`,
+        `${s.droppedInput.length ? `  (${s.droppedInput.join(', ')} left RTP unread or audio missing: not the same work)` : ''}\n`,
     );
   }
   for (const r of results) {
