@@ -122,21 +122,31 @@ export function gstLaunchIndividual(h: HostPorts, c: Canvas, outDir: string): st
   ];
 }
 
-/** One SDP file per host (video and audio m-lines) for ffmpeg's RTP demuxer. */
-export function sdpFor(h: HostPorts): string {
+/**
+ * One SDP file per stream (one m-line) for ffmpeg's RTP demuxer: each host is two ffmpeg inputs,
+ * its video (input 2i) and its audio (input 2i + 1). ffmpeg's SDP demuxer reads, each time, the
+ * first of its input's sockets that has data, in m-line order. With both streams in one input, an
+ * input opened while ffmpeg probed the later ones kept a backlog on its video socket that never
+ * drained (ffmpeg takes input at the pace of its output), and its audio socket was never read
+ * again: from 16 hosts up the first six inputs' audio stopped after 36-50 packets, `amix` waited
+ * on them, and the snippets held 0.7-12 s of audio for 24 s of video. One stream per input reads
+ * every socket from a thread of its own.
+ */
+export function sdpFor(h: HostPorts, media: 'video' | 'audio'): string {
   return [
     'v=0',
     'o=- 0 0 IN IP4 127.0.0.1',
-    `s=${h.hostId}`,
+    `s=${h.hostId}-${media}`,
     'c=IN IP4 127.0.0.1',
     't=0 0',
-    `m=video ${h.videoPort} RTP/AVP ${VP8_PT}`,
-    `a=rtpmap:${VP8_PT} VP8/90000`,
-    `m=audio ${h.audioPort} RTP/AVP ${OPUS_PT}`,
-    `a=rtpmap:${OPUS_PT} opus/48000/2`,
+    ...(media === 'video' ? [`m=video ${h.videoPort} RTP/AVP ${VP8_PT}`, `a=rtpmap:${VP8_PT} VP8/90000`] : [`m=audio ${h.audioPort} RTP/AVP ${OPUS_PT}`, `a=rtpmap:${OPUS_PT} opus/48000/2`]),
     '',
   ].join('\n');
 }
+
+/** ffmpeg's input index of a host's video and audio (see sdpFor). */
+const videoInput = (host: number) => 2 * host;
+const audioInput = (host: number) => 2 * host + 1;
 
 function ffmpegInputs(sdpFiles: string[]): string[] {
   return sdpFiles.flatMap((f) => ['-thread_queue_size', String(FFMPEG_THREAD_QUEUE_PACKETS), '-buffer_size', String(UDP_RECEIVE_BUFFER_BYTES), '-protocol_whitelist', 'file,udp,rtp', '-i', f]);
@@ -157,23 +167,25 @@ const FFMPEG_HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-progr
 export function ffmpegCompositeGraph(hosts: HostPorts[], c: Canvas): string {
   const tiles = gridFor(hosts, c);
   const parts = tiles.map(
-    (t, i) => `[${i}:v]fps=${c.fps},scale=${t.width}:${t.height}:force_original_aspect_ratio=decrease,pad=${t.width}:${t.height}:-1:-1:black,setsar=1[v${i}]`,
+    (t, i) => `[${videoInput(i)}:v]fps=${c.fps},scale=${t.width}:${t.height}:force_original_aspect_ratio=decrease,pad=${t.width}:${t.height}:-1:-1:black,setsar=1[v${i}]`,
   );
   const canvas = `pad=${c.width}:${c.height}:0:0:black,format=yuv420p[v]`;
   // xstack needs two inputs or more; one host is its tile padded to the canvas.
   if (tiles.length === 1) parts.push(`[v0]${canvas}`);
   else parts.push(`${tiles.map((_, i) => `[v${i}]`).join('')}xstack=inputs=${tiles.length}:layout=${tiles.map((t) => `${t.x}_${t.y}`).join('|')}:fill=black,${canvas}`);
-  if (hosts.length === 1) parts.push('[0:a]anull[a]');
-  else parts.push(`${hosts.map((_, i) => `[${i}:a]`).join('')}amix=inputs=${hosts.length}:normalize=0[a]`);
+  if (hosts.length === 1) parts.push(`[${audioInput(0)}:a]anull[a]`);
+  else parts.push(`${hosts.map((_, i) => `[${audioInput(i)}:a]`).join('')}amix=inputs=${hosts.length}:normalize=0[a]`);
   return parts.join(';');
 }
 
+/** `sdpFiles`: per host its video SDP, then its audio SDP (see sdpFor). */
 export function ffmpegComposite(sdpFiles: string[], hosts: HostPorts[], c: Canvas, outDir: string): string[] {
   return [...FFMPEG_HEAD, ...ffmpegInputs(sdpFiles), '-filter_complex', ffmpegCompositeGraph(hosts, c), '-map', '[v]', '-map', '[a]', ...ffmpegX264(c.videoKbps, c.fps), ...ffmpegTail(c, outDir)];
 }
 
-export function ffmpegIndividual(sdpFile: string, c: Canvas, outDir: string): string[] {
-  return [...FFMPEG_HEAD, ...ffmpegInputs([sdpFile]), '-map', '0:v', '-map', '0:a', ...ffmpegX264(c.videoKbps, INDIVIDUAL_FPS), ...ffmpegTail(c, outDir)];
+/** `sdpFiles`: the host's video SDP, then its audio SDP (see sdpFor). */
+export function ffmpegIndividual(sdpFiles: [string, string], c: Canvas, outDir: string): string[] {
+  return [...FFMPEG_HEAD, ...ffmpegInputs(sdpFiles), '-map', `${videoInput(0)}:v`, '-map', `${audioInput(0)}:a`, ...ffmpegX264(c.videoKbps, INDIVIDUAL_FPS), ...ffmpegTail(c, outDir)];
 }
 
 // ---- judging the output -------------------------------------------------------------------------

@@ -590,12 +590,15 @@ async function startFfmpeg(s: Scenario, c: Canvas, dir: string, o: Options): Pro
   // ffmpeg's RTP demuxer binds port and port + 1 for each m-line: audio goes two above video.
   const ports = await freePortPairs(s.hosts * 2, 48_000);
   const hosts: HostPorts[] = hostIds(s.hosts).map((hostId, i) => ({ hostId, videoPort: ports[2 * i]!, audioPort: ports[2 * i + 1]! }));
-  const sdps = hosts.map((h) => {
-    const f = join(dir, `${h.hostId}.sdp`);
-    writeFileSync(f, sdpFor(h));
-    return f;
-  });
-  const args = s.kind === 'composite' ? ffmpegComposite(sdps, hosts, c, outDir) : ffmpegIndividual(sdps[0]!, c, outDir);
+  // Per host its video, then its audio: two ffmpeg inputs (see sdpFor).
+  const sdps = hosts.flatMap((h) =>
+    (['video', 'audio'] as const).map((media) => {
+      const f = join(dir, `${h.hostId}-${media}.sdp`);
+      writeFileSync(f, sdpFor(h, media));
+      return f;
+    }),
+  );
+  const args = s.kind === 'composite' ? ffmpegComposite(sdps, hosts, c, outDir) : ffmpegIndividual([sdps[0]!, sdps[1]!], c, outDir);
   const p = baselineProcess('ffmpeg', args, dir, o);
   let progress: Record<string, string> = {};
   let last: { frames: number; at: number; dropped: number; duplicated: number } | null = null;

@@ -52,27 +52,29 @@ test('ffmpeg composite graph: xstack at the same tile positions, padded to the c
   const graph = ffmpegCompositeGraph(hosts(5), canvas);
   const tiles = gridTiles(hosts(5).map((h) => h.hostId), 640, 360);
   assert.ok(graph.includes(`xstack=inputs=5:layout=${tiles.map((t) => `${t.x}_${t.y}`).join('|')}`));
-  assert.ok(graph.includes(`[4:v]fps=15,scale=${tiles[4]!.width}:${tiles[4]!.height}:force_original_aspect_ratio=decrease`));
+  // each host is two inputs, its video (2i) and its audio (2i + 1)
+  assert.ok(graph.includes(`[8:v]fps=15,scale=${tiles[4]!.width}:${tiles[4]!.height}:force_original_aspect_ratio=decrease`));
   assert.ok(graph.includes('pad=640:360:0:0:black,format=yuv420p[v]'));
-  assert.ok(graph.includes('amix=inputs=5:normalize=0[a]'));
+  assert.ok(graph.includes('[1:a][3:a][5:a][7:a][9:a]amix=inputs=5:normalize=0[a]'));
   // xstack needs two inputs: one host is its tile padded to the canvas.
   const one = ffmpegCompositeGraph(hosts(1), canvas);
   assert.ok(!one.includes('xstack') && !one.includes('amix'));
   assert.ok(one.includes('[v0]pad=640:360'));
+  assert.ok(one.includes('[0:v]fps=15') && one.includes('[1:a]anull[a]'));
 });
 
 test('ffmpeg commands: RTP inputs from SDP files, x264 with the same VBV cap and GOP, 15-second MP4 segments', () => {
-  const args = ffmpegComposite(['/a.sdp', '/b.sdp'], hosts(2), canvas, '/out');
+  const args = ffmpegComposite(['/a-video.sdp', '/a-audio.sdp', '/b-video.sdp', '/b-audio.sdp'], hosts(2), canvas, '/out');
   const text = args.join(' ');
-  assert.equal(args.filter((a) => a === '-i').length, 2);
+  assert.equal(args.filter((a) => a === '-i').length, 4);
   // Each input read as gst-launch and Tapedeck read theirs: a 2 MB socket buffer, and a queue deep
   // enough that the main thread's work never leaves RTP unread (ffmpeg's default of 8 did at 25 hosts).
-  assert.ok(text.includes('-thread_queue_size 1024 -buffer_size 2097152 -protocol_whitelist file,udp,rtp -i /a.sdp'));
-  assert.ok(text.includes('-thread_queue_size 1024 -buffer_size 2097152 -protocol_whitelist file,udp,rtp -i /b.sdp'));
+  for (const f of ['/a-video.sdp', '/a-audio.sdp', '/b-video.sdp', '/b-audio.sdp']) assert.ok(text.includes(`-thread_queue_size 1024 -buffer_size 2097152 -protocol_whitelist file,udp,rtp -i ${f}`));
   assert.ok(text.includes('-preset ultrafast -tune zerolatency -crf 23 -maxrate 5000k -bufsize 3000k -g 15 -bf 0'));
   assert.ok(text.includes('-c:a aac -b:a 44k'));
   assert.ok(text.includes('-f segment -segment_time 15 -segment_format mp4'));
-  const ind = ffmpegIndividual('/a.sdp', { ...canvas, fps: 30, videoKbps: 2000 }, '/out').join(' ');
+  const ind = ffmpegIndividual(['/a-video.sdp', '/a-audio.sdp'], { ...canvas, fps: 30, videoKbps: 2000 }, '/out').join(' ');
+  assert.ok(ind.includes('-map 0:v -map 1:a'));
   assert.ok(ind.includes('-maxrate 2000k -bufsize 1200k -g 30') && ind.includes('-r 30'));
 });
 
@@ -104,12 +106,15 @@ test('kernel UDP receive-buffer drops read from /proc/net/snmp', () => {
   assert.equal(typeof udpReceiveBufferErrors(), 'number');
 });
 
-test('SDP: VP8 and Opus m-lines on the host ports with the payload types the mock SFU sends', () => {
-  const sdp = sdpFor(hosts(1)[0]!);
-  assert.match(sdp, /^m=video 50000 RTP\/AVP 96$/m);
-  assert.match(sdp, /^a=rtpmap:96 VP8\/90000$/m);
-  assert.match(sdp, /^m=audio 50002 RTP\/AVP 111$/m);
-  assert.match(sdp, /^a=rtpmap:111 opus\/48000\/2$/m);
+test('SDP: one stream per file, VP8 and Opus on the host ports with the payload types the mock SFU sends', () => {
+  const video = sdpFor(hosts(1)[0]!, 'video');
+  assert.match(video, /^m=video 50000 RTP\/AVP 96$/m);
+  assert.match(video, /^a=rtpmap:96 VP8\/90000$/m);
+  assert.equal(video.match(/^m=/gm)?.length, 1);
+  const audio = sdpFor(hosts(1)[0]!, 'audio');
+  assert.match(audio, /^m=audio 50002 RTP\/AVP 111$/m);
+  assert.match(audio, /^a=rtpmap:111 opus\/48000\/2$/m);
+  assert.equal(audio.match(/^m=/gm)?.length, 1);
 });
 
 test('frame timing: a constant rate is clean; gaps count the frames that fit in them; repeats count as duplicated', () => {
