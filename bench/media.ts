@@ -18,6 +18,9 @@
 // start-up (plugin loading, ffmpeg probing the inputs) and finalizing are not in it. Peak memory is
 // VmHWM. Output frames are judged from the snippets' video timestamps (ffprobe), and where the
 // implementation tells (Tapedeck's stats events, ffmpeg's -progress) from frames made in the window.
+// Each run must also have done the whole work: no RTP dropped unread in its window (the kernel's
+// UDP RcvbufErrors) and its snippets' audio as long as their video; a run that lost input is not
+// real time, and a ratio with it on either side is not judged (`lostInput`).
 //
 // Tapedeck gets its RTP through HostIngest (--delivery ingest, the default), as production does:
 // the SFU sends each host once to the ingest, which forwards to the pipeline's udpsrc ports. The
@@ -908,7 +911,7 @@ interface Summary {
   tapedeckPerGstLaunch?: number;
   tapedeckTotalPerFfmpeg?: number;
   /** Implementations of this scenario that left RTP unread in their window or wrote short audio: their CPU is for less work. */
-  droppedInput: Impl[];
+  incomplete: Impl[];
 }
 
 function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<string, string> } {
@@ -923,12 +926,12 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
       tapedeckPerFfmpeg: round(ratio(t?.cpuPerMediaSecond, f?.cpuPerMediaSecond), 2),
       tapedeckPerGstLaunch: round(ratio(t?.cpuPerMediaSecond, g?.cpuPerMediaSecond), 2),
       tapedeckTotalPerFfmpeg: round(ratio(t?.tapedeckTotalCpuPerMediaSecond, f?.cpuPerMediaSecond), 2),
-      droppedInput: [t, f, g].filter((r): r is RunResult => !!r && lostInput(r)).map((r) => r.impl),
+      incomplete: [t, f, g].filter((r): r is RunResult => !!r && lostInput(r)).map((r) => r.impl),
     };
   });
   const composites = summaries.filter((s) => s.scenario.startsWith('composite-'));
   // A ratio is judged only where neither side lost input (RTP unread, audio missing): otherwise one did less work.
-  const judged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined && !s.droppedInput.some((i) => i === 'tapedeck' || i === 'ffmpeg'));
+  const judged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined && !s.incomplete.some((i) => i === 'tapedeck' || i === 'ffmpeg'));
   const unjudged = composites.filter((s) => s.tapedeckPerFfmpeg !== undefined && !judged.includes(s));
   const worse = judged.filter((s) => s.tapedeckPerFfmpeg! > 1);
   const four = get('composite-4', 'tapedeck');
@@ -946,7 +949,7 @@ function summarize(results: RunResult[]): { summaries: Summary[]; goals: Record<
   const goals = {
     'composite CPU at or below ffmpeg at every N':
       (judged.length === 0 ? 'not measured' : worse.length === 0 && unjudged.length === 0 ? `met at ${judged.map((s) => s.scenario).join(', ')}` : worse.length === 0 ? `not judged at every N; at or below at ${judged.map((s) => s.scenario).join(', ')}` : `NOT met at ${worse.map((s) => `${s.scenario} (${s.tapedeckPerFfmpeg}x)`).join(', ')}`) +
-      (unjudged.length ? `; not comparable (less done than the input asks, RTP left unread or audio missing, by ${unjudged.map((s) => `${s.droppedInput.join('+')} at ${s.scenario}`).join(', ')})` : ''),
+      (unjudged.length ? `; not comparable (less done than the input asks, RTP left unread or audio missing, by ${unjudged.map((s) => `${s.incomplete.join('+')} at ${s.scenario}`).join(', ')})` : ''),
     'peak memory < 150 MB at 4 hosts': !four ? 'not measured' : `${(four.peakRssMb ?? Infinity) < 150 ? 'met' : 'NOT met'}: pipeline host ${fmt(four.peakRssMb, 1)} MB (supervisor ${fmt(four.supervisorPeakRssMb, 1)} MB, ingest ${fmt(four.ingestPeakRssMb, 1)} MB)`,
     'one RTMP destination on the 4-host composite (pipeline CPU)': rtmpGoal(1),
     // Met only by both measures: the whole process's windows disagree by more than the cost, and
@@ -993,7 +996,7 @@ function printTable(results: RunResult[], summaries: Summary[], goals: Record<st
   for (const s of summaries) {
     process.stdout.write(
       `  ${s.scenario.padEnd(13)} Tapedeck/ffmpeg ${fmt(s.tapedeckPerFfmpeg, 2)}  Tapedeck/gst-launch ${fmt(s.tapedeckPerGstLaunch, 2)}  (with supervisor+ingest)/ffmpeg ${fmt(s.tapedeckTotalPerFfmpeg, 2)}` +
-        `${s.droppedInput.length ? `  (${s.droppedInput.join(', ')} left RTP unread or audio missing: not the same work)` : ''}\n`,
+        `${s.incomplete.length ? `  (${s.incomplete.join(', ')} left RTP unread or audio missing: not the same work)` : ''}\n`,
     );
   }
   for (const r of results) {
