@@ -19,8 +19,9 @@ export const HOST_SCRIPT = join(__dirname, 'host', 'pipeline-host.js');
  * at a time, so V8's lite mode (no optimizing compiler, lazier feedback) trades a little of that
  * thread's CPU for memory. Measured with `bench:media`, 4 and 9 hosts: peak memory 5-7 MB lower;
  * the host's JS thread 0.0113 → 0.0131 CPU-s/s at 9 hosts, under 1% of the process. (The RTMP
- * sending is why its feed is polled every 200 ms rather than 50: see FEED_POLL_MS.) `--expose-gc`: the host asks for a collection after it takes elements out of
- * the pipeline (see `collectSoon` in the host), since only that frees them.
+ * sending is why its feed is polled every 200 ms rather than 50: see FEED_POLL_MS.)
+ * `--expose-gc`: the host asks for a collection after it takes elements out of the pipeline (see
+ * `collectSoon` in the host), since only that frees them.
  */
 export const HOST_NODE_FLAGS: readonly string[] = ['--lite-mode', '--expose-gc'];
 
